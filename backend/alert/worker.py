@@ -1,0 +1,17 @@
+"""Entry point of the alert role: `celery -A backend.alert.worker worker -Q fcm_queue -P gevent`."""
+
+import django
+from celery.signals import worker_init
+
+django.setup()
+
+from backend.alert import engine, tasks  # noqa: E402,F401  (registers the task)
+from backend.config.celery import app  # noqa: E402
+
+
+@worker_init.connect
+def _load_sender(**_: object) -> None:
+    engine.load()
+
+
+__all__ = ["app"]

@@ -1,0 +1,243 @@
+"""Settings shared by every role and environment.
+
+Twelve-factor: every value comes from the environment (a `.env` file at the
+repository root is honoured); `backend.env.example` documents each variable.
+Values are validated here so a bad configuration fails at start-up with a clear
+message instead of deep inside a worker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+import pymysql
+from django.core.exceptions import ImproperlyConfigured
+
+from backend.messaging.topology import celery_config
+
+pymysql.install_as_MySQLdb()
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+BASE_DIR = REPO_ROOT / "backend"
+
+env = environ.Env()
+if not env.bool("SPEEDCAM_SKIP_DOTENV", default=False):
+    environ.Env.read_env(REPO_ROOT / ".env", overwrite=False)
+
+
+def _positive_int(name: str, default: int, *, maximum: int | None = None) -> int:
+    try:
+        value = env.int(name, default=default)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer: {exc}") from exc
+    if value < 1 or (maximum is not None and value > maximum):
+        bound = f"1..{maximum}" if maximum else ">= 1"
+        raise ImproperlyConfigured(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def _positive_float(name: str, default: float) -> float:
+    try:
+        value = env.float(name, default=default)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number: {exc}") from exc
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be > 0, got {value}")
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+
+def _choice(name: str, default: str, choices: set[str]) -> str:
+    value = env.str(name, default=default).strip()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {sorted(choices)}, got {value!r}")
+    return value
+
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-insecure-change-me")
+DEBUG = _bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "drf_yasg",
+    "django_celery_results",
+    "backend.vehicles",
+    "backend.detections",
+    "backend.notifications",
+    "backend.ingest",
+    "backend.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backend.config.urls"
+WSGI_APPLICATION = "backend.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Databases: one server, four schemas, routed by app label -------------------
+DB_HOST = env.str("DB_HOST", default="127.0.0.1")
+DB_PORT = _positive_int("DB_PORT", 3306, maximum=65535)
+DB_USER = env.str("DB_USER", default="speedcam")
+DB_PASSWORD = env.str("DB_PASSWORD", default="speedcam-pass")
+DB_CONN_MAX_AGE = env.int("DB_CONN_MAX_AGE", default=60)
+
+
+def _database(name: str) -> dict:
+    return {
+        "ENGINE": "django.db.backends.mysql",
+        "NAME": name,
+        "USER": DB_USER,
+        "PASSWORD": DB_PASSWORD,
+        "HOST": DB_HOST,
+        "PORT": str(DB_PORT),
+        "CONN_MAX_AGE": DB_CONN_MAX_AGE,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {
+            "charset": "utf8mb4",
+            "isolation_level": "read committed",
+            "init_command": "SET sql_mode='STRICT_TRANS_TABLES', time_zone='+00:00'",
+            "connect_timeout": 5,
+        },
+        "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+    }
+
+
+DATABASES = {
+    "default": _database(env.str("DB_NAME", default="speedcam")),
+    "vehicles_db": _database(env.str("DB_VEHICLES_NAME", default="speedcam_vehicles")),
+    "detections_db": _database(env.str("DB_DETECTIONS_NAME", default="speedcam_detections")),
+    "notifications_db": _database(env.str("DB_NOTIFICATIONS_NAME", default="speedcam_notifications")),
+}
+DATABASE_ROUTERS = ["backend.config.db_router.AppLabelRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "ko-kr"
+TIME_ZONE = env.str("TIME_ZONE", default="Asia/Seoul")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = REPO_ROOT / ".state" / "static"
+
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+
+REST_FRAMEWORK = {
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+}
+
+# --- Broker, MQTT, storage, push ---------------------------------------------------
+RABBITMQ_HOST = env.str("RABBITMQ_HOST", default="127.0.0.1")
+CELERY_BROKER_URL = env.str(
+    "CELERY_BROKER_URL", default=f"amqp://speedcam:speedcam-pass@{RABBITMQ_HOST}:5672/speedcam"
+)
+if not CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    raise ImproperlyConfigured("CELERY_BROKER_URL must be an amqp:// URL (RabbitMQ)")
+
+MQTT_HOST = env.str("MQTT_HOST", default=RABBITMQ_HOST)
+MQTT_PORT = _positive_int("MQTT_PORT", 1883, maximum=65535)
+MQTT_USERNAME = env.str("MQTT_USERNAME", default="speedcam")
+MQTT_PASSWORD = env.str("MQTT_PASSWORD", default="speedcam-pass")
+# The subscriber's fixed client id: RabbitMQ keeps its persistent session (and the
+# QoS-1 messages published while it is down) under this id. One process per id.
+MQTT_CLIENT_ID = env.str("MQTT_CLIENT_ID", default="speedcam-main-subscriber")
+MQTT_KEEPALIVE_S = _positive_int("MQTT_KEEPALIVE_S", 30)
+MQTT_PUBLISH_TIMEOUT_S = _positive_float("MQTT_PUBLISH_TIMEOUT_S", 10.0)
+MQTT_RECONNECT_MAX_S = _positive_int("MQTT_RECONNECT_MAX_S", 60)
+# Port of the subscriber's Prometheus endpoint (0 disables it).
+INGEST_METRICS_PORT = env.int("INGEST_METRICS_PORT", default=9108)
+INGEST_METRICS_ADDR = env.str("INGEST_METRICS_ADDR", default="127.0.0.1")
+
+GCS_BUCKET_NAME = env.str("GCS_BUCKET_NAME", default="speedcam-images")
+STORAGE_EMULATOR_HOST = env.str("STORAGE_EMULATOR_HOST", default="")
+GOOGLE_APPLICATION_CREDENTIALS = env.str("GOOGLE_APPLICATION_CREDENTIALS", default="")
+FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
+
+OCR_MOCK = _bool("OCR_MOCK", False)
+FCM_MOCK = _bool("FCM_MOCK", False)
+OCR_CONCURRENCY = _positive_int("OCR_CONCURRENCY", 2, maximum=64)
+ALERT_CONCURRENCY = _positive_int("ALERT_CONCURRENCY", 100, maximum=10_000)
+OCR_MAX_RETRIES = env.int("OCR_MAX_RETRIES", default=5)
+OCR_RETRY_BACKOFF_S = _positive_float("OCR_RETRY_BACKOFF_S", 2.0)
+OCR_RETRY_BACKOFF_MAX_S = _positive_float("OCR_RETRY_BACKOFF_MAX_S", 300.0)
+OCR_TIME_LIMIT_S = _positive_int("OCR_TIME_LIMIT_S", 60)
+ALERT_MAX_RETRIES = env.int("ALERT_MAX_RETRIES", default=5)
+ALERT_RETRY_BACKOFF_S = _positive_float("ALERT_RETRY_BACKOFF_S", 2.0)
+ALERT_TIME_LIMIT_S = _positive_int("ALERT_TIME_LIMIT_S", 30)
+for _name, _value in (("OCR_MAX_RETRIES", OCR_MAX_RETRIES), ("ALERT_MAX_RETRIES", ALERT_MAX_RETRIES)):
+    if not 0 <= _value <= 100:
+        raise ImproperlyConfigured(f"{_name} must be 0..100, got {_value}")
+
+LOG_LEVEL = _choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+LOG_FORMAT = _choice("LOG_FORMAT", "json", {"json", "text"})
+
+# --- Celery (the topology module owns queues, routing and delivery guarantees) -----
+CELERY = celery_config(
+    broker_url=CELERY_BROKER_URL,
+    ocr_time_limit_s=OCR_TIME_LIMIT_S,
+    alert_time_limit_s=ALERT_TIME_LIMIT_S,
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+            "rename_fields": {"asctime": "ts", "levelname": "level", "name": "logger", "process": "pid"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "amqp": {"level": "WARNING"},
+        "kombu": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+        "google": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,231 @@
+"""The MQTT event contract shared by every role (edge, ingest, ocr).
+
+This module is the single definition of the `detections/new` and
+`detections/completed` payloads. It deliberately imports nothing from Django so
+that the Raspberry Pi edge can use it unchanged.
+
+Every consumer calls :func:`parse_detection_new` / :func:`parse_detection_completed`;
+both raise :class:`EventRejected` carrying a short machine-readable ``reason``
+(used as a metric label) and a human-readable ``detail``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+TOPIC_DETECTIONS_NEW = "detections/new"
+TOPIC_DETECTIONS_COMPLETED = "detections/completed"
+# RabbitMQ's MQTT plugin publishes into amq.topic with "/" turned into ".".
+ROUTING_KEY_DETECTIONS_NEW = "detections.new"
+ROUTING_KEY_DETECTIONS_COMPLETED = "detections.completed"
+
+MAX_PAYLOAD_BYTES = 16 * 1024
+MAX_SPEED_KMH = 400.0
+MAX_LIMIT_KMH = 200.0
+MAX_PLATE_LENGTH = 20
+MAX_CAMERA_ID_LENGTH = 50
+MAX_LOCATION_LENGTH = 255
+MAX_GCS_URI_LENGTH = 500
+
+_CAMERA_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+_SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+# Bucket names per GCS naming rules; object names: any UTF-8 except control chars.
+_GCS_URI_PATTERN = re.compile(r"^gs://(?P<bucket>[a-z0-9][a-z0-9._-]{1,220}[a-z0-9])/(?P<object>[^\x00-\x1f\x7f]+)$")
+
+
+class EventRejected(ValueError):
+    """A message that does not satisfy the contract. Never retried."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def parse_gcs_uri(uri: str) -> tuple[str, str]:
+    """Split ``gs://bucket/object`` into (bucket, object) or raise ValueError."""
+    match = _GCS_URI_PATTERN.match(uri)
+    if not match or ".." in match["object"].split("/"):
+        raise ValueError(f"not a gs://<bucket>/<object> URI: {uri[:80]!r}")
+    return match["bucket"], match["object"]
+
+
+def _require_offset(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("timestamp must carry a UTC offset, e.g. 2026-11-23T10:02:03+09:00")
+    return value
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    event_id: uuid.UUID
+
+    @field_validator("event_id", mode="before")
+    @classmethod
+    def _event_id_is_canonical_string(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError("event_id must be a UUID string")
+        return value
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+
+class DetectionNewEvent(_Event):
+    """`detections/new`: published by the edge after the snapshot is in GCS."""
+
+    camera_id: str = Field(min_length=1, max_length=MAX_CAMERA_ID_LENGTH)
+    location: str = Field(min_length=1, max_length=MAX_LOCATION_LENGTH)
+    detected_speed: float = Field(gt=0, le=MAX_SPEED_KMH, allow_inf_nan=False)
+    speed_limit: float = Field(gt=0, le=MAX_LIMIT_KMH, allow_inf_nan=False)
+    detected_at: datetime
+    image_gcs_uri: str = Field(max_length=MAX_GCS_URI_LENGTH)
+    image_sha256: str
+
+    @field_validator("detected_speed", "speed_limit", mode="before")
+    @classmethod
+    def _number_not_bool_or_string(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("must be a JSON number (km/h)")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be finite")
+        return value
+
+    @field_validator("camera_id")
+    @classmethod
+    def _camera_id_charset(cls, value: str) -> str:
+        if not _CAMERA_ID_PATTERN.match(value):
+            raise ValueError("camera_id may contain letters, digits and _ . : - only")
+        return value
+
+    @field_validator("detected_at", mode="before")
+    @classmethod
+    def _detected_at_is_iso_string(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError("detected_at must be an ISO 8601 string with offset")
+        return value
+
+    @field_validator("detected_at")
+    @classmethod
+    def _detected_at_has_offset(cls, value: datetime) -> datetime:
+        return _require_offset(value)
+
+    @field_validator("image_gcs_uri")
+    @classmethod
+    def _gcs_uri_shape(cls, value: str) -> str:
+        parse_gcs_uri(value)
+        return value
+
+    @field_validator("image_sha256")
+    @classmethod
+    def _sha256_hex(cls, value: str) -> str:
+        if not _SHA256_PATTERN.match(value):
+            raise ValueError("image_sha256 must be 64 lowercase hex characters")
+        return value
+
+    @model_validator(mode="after")
+    def _over_the_limit(self) -> DetectionNewEvent:
+        if self.detected_speed <= self.speed_limit:
+            raise ValueError("detected_speed must exceed speed_limit (only violations are published)")
+        return self
+
+    @property
+    def image_bucket(self) -> str:
+        return parse_gcs_uri(self.image_gcs_uri)[0]
+
+    @property
+    def image_object(self) -> str:
+        return parse_gcs_uri(self.image_gcs_uri)[1]
+
+
+class DetectionCompletedEvent(_Event):
+    """`detections/completed`: published by the OCR worker once the result is committed."""
+
+    detection_id: int = Field(gt=0, strict=True)
+    plate: str | None = Field(default=None, max_length=MAX_PLATE_LENGTH)
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
+    vehicle_id: int | None = Field(default=None, gt=0, strict=True)
+    occurred_at: datetime
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _occurred_at_is_iso_string(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError("occurred_at must be an ISO 8601 string with offset")
+        return value
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _occurred_at_has_offset(cls, value: datetime) -> datetime:
+        return _require_offset(value)
+
+
+def _decode(payload: bytes) -> dict[str, Any]:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise EventRejected("too_large", f"payload is {len(payload)} bytes, limit {MAX_PAYLOAD_BYTES}")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EventRejected("not_utf8", str(exc)) from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EventRejected("not_json", str(exc)) from exc
+    if not isinstance(data, dict):
+        raise EventRejected("not_object", f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _reason_from(error: ValidationError) -> EventRejected:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "payload"
+    kind = first["type"]
+    if kind == "missing":
+        reason = f"missing_{field}"
+    elif kind == "extra_forbidden":
+        reason = "unknown_field"
+    else:
+        reason = f"invalid_{field}"
+    details = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'payload'}: {err['msg']}" for err in error.errors()
+    )
+    return EventRejected(reason, details)
+
+
+def parse_detection_new(payload: bytes, *, expected_bucket: str | None = None) -> DetectionNewEvent:
+    """Validate a raw `detections/new` payload; raise EventRejected with the reason."""
+    data = _decode(payload)
+    try:
+        event = DetectionNewEvent.model_validate(data)
+    except ValidationError as exc:
+        raise _reason_from(exc) from exc
+    if expected_bucket is not None and event.image_bucket != expected_bucket:
+        raise EventRejected(
+            "invalid_image_gcs_uri",
+            f"image_gcs_uri: bucket {event.image_bucket!r} is not the configured bucket {expected_bucket!r}",
+        )
+    return event
+
+
+def parse_detection_completed(payload: bytes) -> DetectionCompletedEvent:
+    """Validate a raw `detections/completed` payload; raise EventRejected with the reason."""
+    data = _decode(payload)
+    try:
+        return DetectionCompletedEvent.model_validate(data)
+    except ValidationError as exc:
+        raise _reason_from(exc) from exc

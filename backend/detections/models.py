@@ -1,0 +1,56 @@
+from django.db import models
+
+
+class Detection(models.Model):
+    """One speed violation reported by a camera, from arrival to plate read."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        PROCESSING = "processing"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    FINAL_STATUSES = (Status.COMPLETED, Status.FAILED)
+
+    # The edge's idempotency key: the same event delivered twice is one detection.
+    event_id = models.CharField(max_length=36, unique=True)
+    vehicle_id = models.BigIntegerField(null=True, blank=True)  # vehicles_db id, no FK
+    detected_speed = models.FloatField()
+    speed_limit = models.FloatField(default=60.0)
+    location = models.CharField(max_length=255, null=True, blank=True)
+    camera_id = models.CharField(max_length=50, null=True, blank=True)
+    image_gcs_uri = models.CharField(max_length=500)
+    image_sha256 = models.CharField(max_length=64)
+    ocr_result = models.CharField(max_length=20, null=True, blank=True)
+    ocr_confidence = models.FloatField(null=True, blank=True)
+    detected_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error_message = models.TextField(null=True, blank=True)
+    # When the OCR task was handed to the broker; a redelivered event with this set
+    # publishes nothing, one without it (publish lost before the ack) publishes again.
+    ocr_dispatched_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "detections"
+        indexes = [
+            models.Index(fields=["vehicle_id"], name="idx_vehicle_id"),
+            models.Index(fields=["detected_at"], name="idx_detected_at"),
+            models.Index(fields=["status", "created_at"], name="idx_status_created"),
+            models.Index(fields=["camera_id", "detected_at"], name="idx_camera_detected"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "processing", "completed", "failed"]),
+                name="detections_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"detection {self.pk} ({self.status})"
+
+    @property
+    def overspeed_kmh(self) -> float:
+        return self.detected_speed - self.speed_limit

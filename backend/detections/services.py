@@ -1,0 +1,114 @@
+"""Writes to detections_db. Every status change goes through here and is logged."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from backend.common.events_log import log_transition
+from backend.contracts.events import DetectionNewEvent
+from backend.detections.models import Detection
+
+logger = logging.getLogger(__name__)
+DB = "detections_db"
+Status = Detection.Status
+
+
+def register_detection(event: DetectionNewEvent) -> tuple[Detection, bool]:
+    """Create the detection `pending` for this event, or return the existing one.
+
+    Returns (detection, created). Idempotent on `event_id`, also under a race
+    between two deliveries of the same event.
+    """
+    event_id = str(event.event_id)
+    try:
+        with transaction.atomic(using=DB):
+            detection, created = Detection.objects.get_or_create(
+                event_id=event_id,
+                defaults={
+                    "camera_id": event.camera_id,
+                    "location": event.location,
+                    "detected_speed": event.detected_speed,
+                    "speed_limit": event.speed_limit,
+                    "detected_at": event.detected_at,
+                    "image_gcs_uri": event.image_gcs_uri,
+                    "image_sha256": event.image_sha256,
+                    "status": Status.PENDING,
+                },
+            )
+    except IntegrityError:
+        detection, created = Detection.objects.get(event_id=event_id), False
+    if created:
+        log_transition(
+            logger,
+            "detection pending",
+            event_id=event_id,
+            detection_id=detection.pk,
+            status=Status.PENDING,
+            camera_id=event.camera_id,
+            detected_speed=event.detected_speed,
+            speed_limit=event.speed_limit,
+        )
+    return detection, created
+
+
+def mark_ocr_dispatched(detection: Detection) -> None:
+    detection.ocr_dispatched_at = timezone.now()
+    Detection.objects.filter(pk=detection.pk).update(ocr_dispatched_at=detection.ocr_dispatched_at)
+
+
+def start_processing(detection_id: int) -> Detection | None:
+    """Move a detection to `processing` unless it already reached a final state.
+
+    Returns the detection (its status tells the caller whether there is work to do),
+    or None if it does not exist.
+    """
+    updated = Detection.objects.filter(
+        pk=detection_id, status__in=[Status.PENDING, Status.PROCESSING]
+    ).update(status=Status.PROCESSING, updated_at=timezone.now())
+    detection = Detection.objects.filter(pk=detection_id).first()
+    if updated and detection is not None:
+        log_transition(
+            logger, "detection processing", event_id=detection.event_id, detection_id=detection_id,
+            status=Status.PROCESSING,
+        )
+    return detection
+
+
+def complete_detection(
+    detection: Detection, *, plate: str | None, confidence: float | None, vehicle_id: int | None
+) -> Detection:
+    detection.ocr_result = plate
+    detection.ocr_confidence = confidence
+    detection.vehicle_id = vehicle_id
+    detection.processed_at = timezone.now()
+    detection.status = Status.COMPLETED
+    detection.error_message = None
+    Detection.objects.filter(pk=detection.pk).exclude(status=Status.FAILED).update(
+        ocr_result=plate,
+        ocr_confidence=confidence,
+        vehicle_id=vehicle_id,
+        processed_at=detection.processed_at,
+        status=Status.COMPLETED,
+        error_message=None,
+        updated_at=detection.processed_at,
+    )
+    log_transition(
+        logger, "detection completed", event_id=detection.event_id, detection_id=detection.pk,
+        status=Status.COMPLETED, plate=plate, confidence=confidence, vehicle_id=vehicle_id,
+    )
+    return detection
+
+
+def fail_detection(detection_id: int, *, reason: str) -> None:
+    now = timezone.now()
+    Detection.objects.filter(pk=detection_id).exclude(status=Status.COMPLETED).update(
+        status=Status.FAILED, error_message=reason[:2000], processed_at=now, updated_at=now
+    )
+    event_id = Detection.objects.filter(pk=detection_id).values_list("event_id", flat=True).first()
+    log_transition(
+        logger, "detection failed", event_id=event_id, detection_id=detection_id,
+        level=logging.WARNING, status=Status.FAILED, reason=reason,
+    )

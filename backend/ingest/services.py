@@ -1,0 +1,59 @@
+"""What the main role does with each MQTT event. Called by the subscriber."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+
+from django.conf import settings
+
+from backend.contracts.events import EventRejected, parse_detection_completed, parse_detection_new
+from backend.detections import services as detection_services
+from backend.detections.selectors import detection_by_id
+from backend.messaging.dispatch import dispatch_alert, dispatch_ocr
+
+logger = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    REDISPATCHED = "redispatched"
+    ALERT_DISPATCHED = "alert_dispatched"
+
+
+def handle_detection_new(payload: bytes) -> Outcome:
+    """Record the detection `pending` and hand it to OCR exactly once.
+
+    Raises EventRejected for an invalid payload; any other exception is transient
+    and the message must be redelivered.
+    """
+    event = parse_detection_new(payload, expected_bucket=settings.GCS_BUCKET_NAME)
+    detection, created = detection_services.register_detection(event)
+    if detection.ocr_dispatched_at is not None:
+        return Outcome.DUPLICATE
+    dispatch_ocr(
+        detection_id=detection.pk,
+        event_id=detection.event_id,
+        detected_speed=detection.detected_speed,
+        speed_limit=detection.speed_limit,
+    )
+    detection_services.mark_ocr_dispatched(detection)
+    return Outcome.CREATED if created else Outcome.REDISPATCHED
+
+
+def handle_detection_completed(payload: bytes) -> Outcome:
+    """React to a finished plate read by dispatching the alert task.
+
+    A duplicated completion event may dispatch a second alert task; the alert
+    worker's claim makes that harmless.
+    """
+    event = parse_detection_completed(payload)
+    detection = detection_by_id(event.detection_id)
+    if detection is None or detection.event_id != str(event.event_id):
+        raise EventRejected(
+            "unknown_detection",
+            f"no detection {event.detection_id} with event_id {event.event_id}",
+        )
+    dispatch_alert(detection_id=event.detection_id, event_id=str(event.event_id))
+    return Outcome.ALERT_DISPATCHED

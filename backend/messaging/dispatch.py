@@ -1,0 +1,62 @@
+"""Publishing Celery tasks by name: the main role never imports a worker's code.
+
+Publishes go over a connection with publisher confirms, so `dispatch_*` returns
+only once RabbitMQ holds the task and the MQTT message that caused it can be
+acknowledged. (Confirms are not switched on for the whole Celery app: in the
+gevent worker's loop a confirm wait on the consumer's connection deadlocks.)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from celery import Celery
+from kombu import Connection, Queue
+
+from backend.common.events_log import log_transition
+from backend.messaging.topology import ALERT_TASK, FCM_QUEUE, OCR_QUEUE, OCR_TASK, ocr_priority
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_connection: tuple[int, Connection] | None = None
+
+
+def _app() -> Celery:
+    from backend.config.celery import app
+
+    return app
+
+
+def _send(name: str, *, kwargs: dict, queue: Queue, **options: object) -> None:
+    global _connection
+    app = _app()
+    with _lock:
+        if _connection is None or _connection[0] != os.getpid():
+            _connection = (
+                os.getpid(),
+                Connection(app.conf.broker_url, transport_options={"confirm_publish": True}),
+            )
+        connection = _connection[1]
+        try:
+            connection.ensure_connection(max_retries=3)
+            app.send_task(name, kwargs=kwargs, queue=queue, connection=connection, **options)
+        except Exception:
+            # Start from a fresh connection next time; the caller retries the message.
+            connection.release()
+            _connection = None
+            raise
+
+
+def dispatch_ocr(*, detection_id: int, event_id: str, detected_speed: float, speed_limit: float) -> None:
+    """Hand the OCR task to RabbitMQ; returns once the broker confirmed it."""
+    priority = ocr_priority(detected_speed, speed_limit)
+    _send(OCR_TASK, kwargs={"detection_id": detection_id, "event_id": event_id}, queue=OCR_QUEUE, priority=priority)
+    log_transition(logger, "ocr task dispatched", event_id=event_id, detection_id=detection_id, priority=priority)
+
+
+def dispatch_alert(*, detection_id: int, event_id: str) -> None:
+    _send(ALERT_TASK, kwargs={"detection_id": detection_id, "event_id": event_id}, queue=FCM_QUEUE)
+    log_transition(logger, "alert task dispatched", event_id=event_id, detection_id=detection_id)

@@ -1,0 +1,55 @@
+from django.db import models
+
+
+class Notification(models.Model):
+    """One push to a vehicle owner about one detection, and what became of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    detection_id = models.BigIntegerField()  # detections_db id, no FK
+    # One automatic violation alert per detection: the alert worker claims this key
+    # before sending, so a redelivered or duplicated task finds the claim.
+    dedupe_key = models.CharField(max_length=64, unique=True)
+    # Equals detection_id once sent, NULL otherwise: the unique index allows at most
+    # one *sent* notification per detection (MariaDB has no partial indexes).
+    sent_detection_id = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    fcm_token = models.CharField(max_length=255, null=True, blank=True)
+    title = models.CharField(max_length=255, null=True, blank=True)
+    body = models.TextField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    retry_count = models.IntegerField(default=0)
+    error_message = models.TextField(null=True, blank=True)
+    # Set by the worker that is sending right now; a claim that is never released
+    # means the outcome of that send is unknown and it must not be repeated blindly.
+    claim_token = models.CharField(max_length=36, null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "notifications"
+        indexes = [
+            models.Index(fields=["detection_id"], name="idx_detection_id"),
+            models.Index(fields=["status", "retry_count"], name="idx_status_retry"),
+            models.Index(fields=["sent_at"], name="idx_sent_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "sent", "failed"]),
+                name="notifications_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status="sent", sent_detection_id=models.F("detection_id"))
+                    | (~models.Q(status="sent") & models.Q(sent_detection_id__isnull=True))
+                ),
+                name="notifications_sent_guard_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"notification {self.pk} for detection {self.detection_id} ({self.status})"

@@ -1,0 +1,133 @@
+"""Writes to notifications_db: the claim-send-record cycle that keeps pushes exactly once.
+
+1. `claim_violation_alert` creates (or finds) the one notification row for the
+   detection and atomically takes a claim on it. Only the claim holder sends.
+2. After the send, `record_sent` / `record_failed` / `release_for_retry` finish the
+   claim. A worker that dies between send and record leaves the claim in place, so
+   a redelivered task sees it and does not push a second time.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from backend.common.events_log import log_transition
+from backend.notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+DB = "notifications_db"
+Status = Notification.Status
+
+
+def violation_dedupe_key(detection_id: int) -> str:
+    return f"violation:{detection_id}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    notification: Notification
+    token: str
+
+
+def _notification_for(detection_id: int, **defaults: object) -> Notification:
+    key = violation_dedupe_key(detection_id)
+    try:
+        with transaction.atomic(using=DB):
+            notification, _ = Notification.objects.get_or_create(
+                dedupe_key=key, defaults={"detection_id": detection_id, **defaults}
+            )
+    except IntegrityError:
+        notification = Notification.objects.get(dedupe_key=key)
+    return notification
+
+
+def claim_violation_alert(
+    *, detection_id: int, event_id: str | None, fcm_token: str, title: str, body: str
+) -> Claim | None:
+    """Take the right to push the alert for this detection, or None if it is not ours.
+
+    None means: already sent, already failed for good, or another delivery holds
+    the claim (sending now, or died with the outcome unknown).
+    """
+    notification = _notification_for(detection_id, fcm_token=fcm_token, title=title, body=body)
+    if notification.status != Status.PENDING:
+        return None
+    token = str(uuid.uuid4())
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        pk=notification.pk, status=Status.PENDING, claim_token__isnull=True
+    ).update(claim_token=token, claimed_at=now, fcm_token=fcm_token, title=title, body=body, updated_at=now)
+    if not claimed:
+        log_transition(
+            logger, "notification claim held elsewhere", event_id=event_id, detection_id=detection_id,
+            notification_id=notification.pk,
+        )
+        return None
+    notification.refresh_from_db()
+    return Claim(notification=notification, token=token)
+
+
+def record_sent(claim: Claim, *, event_id: str | None, provider_message_id: str) -> None:
+    now = timezone.now()
+    Notification.objects.filter(pk=claim.notification.pk, claim_token=claim.token).update(
+        status=Status.SENT,
+        sent_at=now,
+        sent_detection_id=claim.notification.detection_id,
+        claim_token=None,
+        error_message=None,
+        updated_at=now,
+    )
+    log_transition(
+        logger, "notification sent", event_id=event_id, detection_id=claim.notification.detection_id,
+        notification_id=claim.notification.pk, status=Status.SENT, provider_message_id=provider_message_id,
+    )
+
+
+def release_for_retry(claim: Claim, *, event_id: str | None, error: str) -> int:
+    """Give the claim back after a send that certainly did not deliver; count the attempt."""
+    notification = claim.notification
+    retry_count = notification.retry_count + 1
+    Notification.objects.filter(pk=notification.pk, claim_token=claim.token).update(
+        claim_token=None, retry_count=retry_count, error_message=error[:2000], updated_at=timezone.now()
+    )
+    log_transition(
+        logger, "notification retry", event_id=event_id, detection_id=notification.detection_id,
+        notification_id=notification.pk, level=logging.WARNING, retry_count=retry_count, error=error,
+    )
+    return retry_count
+
+
+def record_failed(claim: Claim, *, event_id: str | None, error: str) -> None:
+    Notification.objects.filter(pk=claim.notification.pk, claim_token=claim.token).update(
+        status=Status.FAILED, claim_token=None, error_message=error[:2000], updated_at=timezone.now()
+    )
+    log_transition(
+        logger, "notification failed", event_id=event_id, detection_id=claim.notification.detection_id,
+        notification_id=claim.notification.pk, level=logging.WARNING, status=Status.FAILED, error=error,
+    )
+
+
+def record_skipped(*, detection_id: int, event_id: str | None, reason: str) -> Notification:
+    """Record that no push is possible for this detection (no vehicle, no token), with why."""
+    notification = _notification_for(detection_id, status=Status.FAILED, error_message=f"skipped: {reason}")
+    log_transition(
+        logger, "notification skipped", event_id=event_id, detection_id=detection_id,
+        notification_id=notification.pk, status=notification.status, reason=reason,
+    )
+    return notification
+
+
+def fail_pending_alert(*, detection_id: int, reason: str) -> None:
+    """Retries are exhausted: the violation alert is failed for good."""
+    Notification.objects.filter(
+        dedupe_key=violation_dedupe_key(detection_id), status=Status.PENDING, claim_token__isnull=True
+    ).update(status=Status.FAILED, error_message=reason[:2000], updated_at=timezone.now())
+    log_transition(
+        logger, "notification failed", event_id=None, detection_id=detection_id,
+        level=logging.WARNING, status=Status.FAILED, error=reason,
+    )

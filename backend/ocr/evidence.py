@@ -1,0 +1,63 @@
+"""Fetch and verify the snapshot a detection points at."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import requests
+from django.conf import settings
+from google.api_core import exceptions as gcs_errors
+from PIL import Image, UnidentifiedImageError
+
+from backend.common.gcs import storage_client
+from backend.contracts.events import parse_gcs_uri
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+
+class EvidenceError(Exception):
+    """The evidence is wrong for good (missing, altered, not an image): no retry."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
+# Worth retrying: the storage service or the network is having a bad moment.
+TRANSIENT_STORAGE_ERRORS: tuple[type[BaseException], ...] = (
+    gcs_errors.ServiceUnavailable,
+    gcs_errors.InternalServerError,
+    gcs_errors.TooManyRequests,
+    gcs_errors.GatewayTimeout,
+    gcs_errors.RetryError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def fetch_evidence(gcs_uri: str, expected_sha256: str) -> bytes:
+    try:
+        bucket_name, object_name = parse_gcs_uri(gcs_uri)
+    except ValueError as exc:
+        raise EvidenceError("image_uri_invalid", str(exc)) from exc
+    if bucket_name != settings.GCS_BUCKET_NAME:
+        raise EvidenceError("image_wrong_bucket", f"{bucket_name!r} is not {settings.GCS_BUCKET_NAME!r}")
+    blob = storage_client().bucket(bucket_name).blob(object_name)
+    try:
+        data = blob.download_as_bytes(timeout=30)
+    except gcs_errors.NotFound as exc:
+        raise EvidenceError("image_missing", f"{gcs_uri} does not exist") from exc
+    if len(data) > MAX_IMAGE_BYTES:
+        raise EvidenceError("image_too_large", f"{len(data)} bytes")
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected_sha256:
+        raise EvidenceError("image_sha256_mismatch", f"expected {expected_sha256}, object has {actual}")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise EvidenceError("image_unreadable", f"not a decodable image: {exc}") from exc
+    return data

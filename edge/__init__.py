@@ -1,0 +1,1 @@
+"""SpeedCam edge: the Raspberry Pi side. Never imports Django."""

@@ -1,0 +1,41 @@
+"""Edge connection settings from the environment (the per-camera YAML comes later)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+
+
+def _require_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
+    if not 0 < value < 65536:
+        raise SystemExit(f"{name} must be a TCP port, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class EdgeConfig:
+    mqtt_host: str
+    mqtt_port: int
+    mqtt_username: str
+    mqtt_password: str
+    mqtt_client_id: str
+    bucket: str
+    storage_emulator_host: str
+
+    @classmethod
+    def from_env(cls) -> EdgeConfig:
+        return cls(
+            mqtt_host=os.environ.get("MQTT_HOST", "127.0.0.1"),
+            mqtt_port=_require_int("MQTT_PORT", 1883),
+            mqtt_username=os.environ.get("MQTT_USERNAME", "speedcam"),
+            mqtt_password=os.environ.get("MQTT_PASSWORD", "speedcam-pass"),
+            mqtt_client_id=os.environ.get("EDGE_CLIENT_ID", f"speedcam-edge-{socket.gethostname()}-{os.getpid()}"),
+            bucket=os.environ.get("GCS_BUCKET_NAME", "speedcam-images"),
+            storage_emulator_host=os.environ.get("STORAGE_EMULATOR_HOST", ""),
+        )

@@ -1,0 +1,85 @@
+"""Evidence upload to GCS and the `detections/new` publish, each confirmed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import uuid
+from datetime import datetime
+
+import paho.mqtt.client as mqtt
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
+
+from backend.contracts.events import TOPIC_DETECTIONS_NEW, DetectionNewEvent
+from edge.config import EdgeConfig
+
+
+def evidence_object_name(camera_id: str, detected_at: datetime, event_id: uuid.UUID) -> str:
+    """Deterministic per event: a re-upload after a crash overwrites, never duplicates."""
+    return f"detections/{camera_id}/{detected_at:%Y/%m/%d}/{event_id}.jpg"
+
+
+class Uplink:
+    def __init__(self, config: EdgeConfig) -> None:
+        self.config = config
+        if config.storage_emulator_host:
+            os.environ["STORAGE_EMULATOR_HOST"] = config.storage_emulator_host
+            self._storage = storage.Client(project="speedcam-local", credentials=AnonymousCredentials())
+        else:
+            self._storage = storage.Client()
+        self._mqtt = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=config.mqtt_client_id,
+            protocol=mqtt.MQTTv311, clean_session=True,
+        )
+        self._mqtt.username_pw_set(config.mqtt_username, config.mqtt_password)
+        self._connected = threading.Event()
+        self._mqtt.on_connect = lambda client, userdata, flags, rc, props: (
+            self._connected.set() if not rc.is_failure else None
+        )
+        self._mqtt.on_disconnect = lambda *args: self._connected.clear()
+
+    def __enter__(self) -> Uplink:
+        self._mqtt.connect_async(self.config.mqtt_host, self.config.mqtt_port, keepalive=30)
+        self._mqtt.loop_start()
+        if not self._connected.wait(15):
+            self.close()
+            raise ConnectionError(f"MQTT {self.config.mqtt_host}:{self.config.mqtt_port} refused or unreachable")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._mqtt.disconnect()
+        self._mqtt.loop_stop()
+
+    def upload_evidence(self, image: bytes, *, camera_id: str, detected_at: datetime,
+                        event_id: uuid.UUID) -> tuple[str, str]:
+        """Upload the snapshot; return (gs:// URI, sha256 hex)."""
+        name = evidence_object_name(camera_id, detected_at, event_id)
+        blob = self._storage.bucket(self.config.bucket).blob(name)
+        blob.upload_from_string(image, content_type="image/jpeg")
+        return f"gs://{self.config.bucket}/{name}", hashlib.sha256(image).hexdigest()
+
+    def publish_detection(self, event: DetectionNewEvent, *, timeout_s: float = 15.0) -> None:
+        """Publish at QoS 1 and wait for the broker's PUBACK."""
+        info = self._mqtt.publish(TOPIC_DETECTIONS_NEW, event.to_json(), qos=1)
+        info.wait_for_publish(timeout=timeout_s)
+        if not info.is_published():
+            raise TimeoutError(f"no PUBACK for event {event.event_id} within {timeout_s}s")
+
+    def report_violation(self, image: bytes, *, camera_id: str, location: str, detected_speed: float,
+                         speed_limit: float, detected_at: datetime,
+                         event_id: uuid.UUID | None = None) -> DetectionNewEvent:
+        event_id = event_id or uuid.uuid4()
+        uri, sha256 = self.upload_evidence(image, camera_id=camera_id, detected_at=detected_at, event_id=event_id)
+        event = DetectionNewEvent(
+            event_id=str(event_id), camera_id=camera_id, location=location,
+            detected_speed=detected_speed, speed_limit=speed_limit,
+            detected_at=detected_at.isoformat(timespec="milliseconds"),
+            image_gcs_uri=uri, image_sha256=sha256,
+        )
+        self.publish_detection(event)
+        return event

@@ -1,0 +1,271 @@
+# shellcheck shell=bash
+# Shared by up.sh, down.sh, test.sh and services.sh: install what is missing and
+# start/stop the backing services (MariaDB, RabbitMQ + MQTT + management, the GCS
+# emulator) as private processes on 127.0.0.1. No Docker, no systemd.
+#
+# SPEEDCAM_PROFILE selects a port set and a state directory, so the test suite
+# never touches a running demo:  dev -> .state/dev  (./scripts/up.sh)
+#                                test -> .state/test (./scripts/test.sh)
+
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SPEEDCAM_PROFILE="${SPEEDCAM_PROFILE:-dev}"
+STATE_DIR="$REPO_ROOT/.state/$SPEEDCAM_PROFILE"
+VENV="$REPO_ROOT/.venv"
+PY="$VENV/bin/python"
+
+case "$SPEEDCAM_PROFILE" in
+  dev)  _base=0 ;;
+  test) _base=10 ;;
+  *) echo "SPEEDCAM_PROFILE must be dev or test, got '$SPEEDCAM_PROFILE'" >&2; exit 2 ;;
+esac
+DB_PORT="${DB_PORT:-$((3307 + _base))}"
+RMQ_AMQP_PORT="${RMQ_AMQP_PORT:-$((5673 + _base))}"
+RMQ_MQTT_PORT="${RMQ_MQTT_PORT:-$((1884 + _base))}"
+RMQ_MGMT_PORT="${RMQ_MGMT_PORT:-$((15673 + _base))}"
+RMQ_EPMD_PORT="${RMQ_EPMD_PORT:-$((4370 + _base))}"
+GCS_PORT="${GCS_PORT:-$((9023 + _base))}"
+API_PORT="${API_PORT:-$((8000 + _base))}"
+FLOWER_PORT="${FLOWER_PORT:-$((5555 + _base))}"
+INGEST_METRICS_PORT="${INGEST_METRICS_PORT:-$((9108 + _base))}"
+
+DB_USER=speedcam
+DB_PASSWORD="${DB_PASSWORD:-speedcam-pass}"
+RMQ_USER=speedcam
+RMQ_PASSWORD="${RMQ_PASSWORD:-speedcam-pass}"
+RMQ_VHOST=speedcam
+GCS_BUCKET_NAME="${GCS_BUCKET_NAME:-speedcam-images}"
+[ "$SPEEDCAM_PROFILE" = test ] && GCS_BUCKET_NAME=speedcam-test-images
+
+log() { printf '[speedcam %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { log "ERROR: $*" >&2; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for_port() {  # port seconds what
+  local deadline=$((SECONDS + $2))
+  until port_open "$1"; do
+    [ $SECONDS -lt $deadline ] || die "$3 did not open port $1 within $2 s"
+    sleep 0.2
+  done
+}
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# --- installation ------------------------------------------------------------------
+
+ensure_system_packages() {
+  local missing=()
+  command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
+  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "need root to apt-get install ${missing[*]}"
+  log "installing ${missing[*]} (apt)"
+  apt-get update -qq
+  # The image's policy-rc.d keeps apt from starting system-wide daemons; ours are private.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_venv() {  # requirements file (default: test.txt, every role)
+  local req="$REPO_ROOT/requirements/${1:-test}.txt" stamp
+  stamp="$VENV/.installed-$(cat "$REPO_ROOT"/requirements/*.txt | sha256sum | cut -c1-16)-${1:-test}"
+  [ -f "$stamp" ] && return 0
+  if [ ! -x "$PY" ]; then
+    local python=""
+    for candidate in python3.13 python3.12 python3.11 python3; do
+      if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+        python="$candidate"; break
+      fi
+    done
+    [ -n "$python" ] || die "Python 3.11+ is required"
+    log "creating virtualenv .venv with $($python --version)"
+    "$python" -m venv "$VENV"
+  fi
+  log "installing Python requirements ($(basename "$req"))"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req" 2>&1 | grep -v "is ignored" || true
+  "$VENV/bin/pip" check >/dev/null || die "pip check found broken requirements"
+  rm -f "$VENV"/.installed-*
+  touch "$stamp"
+}
+
+# --- MariaDB -------------------------------------------------------------------------
+
+MARIADB_DIR="$STATE_DIR/mariadb"
+MARIADB_SOCKET="$MARIADB_DIR/mysqld.sock"
+
+mariadb_root() { mariadb --no-defaults --socket="$MARIADB_SOCKET" -uroot "$@"; }
+
+start_mariadb() {
+  if pid_alive "$MARIADB_DIR/mariadbd.pid" && port_open "$DB_PORT"; then
+    log "MariaDB already running on 127.0.0.1:$DB_PORT"; return 0
+  fi
+  port_open "$DB_PORT" && die "port $DB_PORT is taken by another process"
+  mkdir -p "$MARIADB_DIR"
+  if [ ! -d "$MARIADB_DIR/data/mysql" ]; then
+    log "initialising MariaDB data directory"
+    mariadb-install-db --no-defaults --datadir="$MARIADB_DIR/data" --user=root \
+      --auth-root-authentication-method=normal --skip-test-db >"$MARIADB_DIR/install.log" 2>&1 \
+      || die "mariadb-install-db failed: see $MARIADB_DIR/install.log"
+  fi
+  log "starting MariaDB on 127.0.0.1:$DB_PORT"
+  # --no-defaults keeps /etc/mysql/my.cnf (and its /run/mysqld socket) out.
+  nohup mariadbd --no-defaults --datadir="$MARIADB_DIR/data" --socket="$MARIADB_SOCKET" \
+    --port="$DB_PORT" --bind-address=127.0.0.1 --pid-file="$MARIADB_DIR/mariadbd.pid" \
+    --log-error="$MARIADB_DIR/error.log" --user=root \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --skip-name-resolve \
+    --max-connections=500 >"$MARIADB_DIR/mariadbd.out" 2>&1 &
+  local deadline=$((SECONDS + 60))
+  until mariadb-admin --no-defaults --socket="$MARIADB_SOCKET" -uroot ping >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || die "MariaDB did not start: see $MARIADB_DIR/error.log"
+    sleep 0.2
+  done
+  # '_' is a wildcard in GRANT, hence the escapes; test_speedcam% covers pytest's test databases.
+  mariadb_root <<SQL
+CREATE DATABASE IF NOT EXISTS speedcam CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE DATABASE IF NOT EXISTS speedcam_vehicles CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE DATABASE IF NOT EXISTS speedcam_detections CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE DATABASE IF NOT EXISTS speedcam_notifications CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
+CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$DB_PASSWORD';
+GRANT ALL PRIVILEGES ON \`speedcam\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
+GRANT ALL PRIVILEGES ON \`speedcam\_vehicles\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
+GRANT ALL PRIVILEGES ON \`speedcam\_detections\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
+GRANT ALL PRIVILEGES ON \`speedcam\_notifications\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
+GRANT ALL PRIVILEGES ON \`test\_speedcam%\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
+SQL
+}
+
+stop_mariadb() {
+  pid_alive "$MARIADB_DIR/mariadbd.pid" || return 0
+  log "stopping MariaDB"
+  mariadb-admin --no-defaults --socket="$MARIADB_SOCKET" -uroot shutdown >/dev/null 2>&1 \
+    || kill "$(cat "$MARIADB_DIR/mariadbd.pid")" 2>/dev/null || true
+}
+
+# --- RabbitMQ (private node, private epmd) -------------------------------------------
+
+RMQ_DIR="$STATE_DIR/rabbitmq"
+
+rabbitmq_env() {
+  export PATH="/usr/lib/rabbitmq/bin:$PATH"   # not /usr/sbin/rabbitmq*: those su to the rabbitmq user
+  export HOME="$RMQ_DIR/home"                 # the .erlang.cookie shared by server and CLI
+  export RABBITMQ_CONF_ENV_FILE="$RMQ_DIR/rabbitmq-env.conf"
+  export RABBITMQ_CONFIG_FILE="$RMQ_DIR/rabbitmq.conf"
+  export RABBITMQ_ENABLED_PLUGINS_FILE="$RMQ_DIR/enabled_plugins"
+  export RABBITMQ_MNESIA_BASE="$RMQ_DIR/mnesia" RABBITMQ_LOG_BASE="$RMQ_DIR/log"
+  export RABBITMQ_PID_FILE="$RMQ_DIR/rabbit.pid"
+  export RABBITMQ_NODENAME="speedcam-$SPEEDCAM_PROFILE@localhost"
+  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$RMQ_AMQP_PORT"
+  export RABBITMQ_DIST_PORT=$((RMQ_AMQP_PORT + 20000))
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  export ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT="$RMQ_EPMD_PORT"
+}
+
+rmq() { (rabbitmq_env; "$@"); }
+
+start_rabbitmq() {
+  if pid_alive "$RMQ_DIR/server.pid" && port_open "$RMQ_AMQP_PORT" && port_open "$RMQ_MQTT_PORT"; then
+    log "RabbitMQ already running (AMQP $RMQ_AMQP_PORT, MQTT $RMQ_MQTT_PORT)"; return 0
+  fi
+  for port in "$RMQ_AMQP_PORT" "$RMQ_MQTT_PORT" "$RMQ_MGMT_PORT"; do
+    port_open "$port" && die "port $port is taken by another process"
+  done
+  (
+    rabbitmq_env
+    mkdir -p "$HOME" "$RABBITMQ_MNESIA_BASE" "$RABBITMQ_LOG_BASE"
+    : >"$RABBITMQ_CONF_ENV_FILE"
+    # default_* take effect on the first boot only (empty mnesia): user, vhost, rights.
+    cat >"$RABBITMQ_CONFIG_FILE" <<CONF
+listeners.tcp.default = 127.0.0.1:$RMQ_AMQP_PORT
+mqtt.listeners.tcp.default = 127.0.0.1:$RMQ_MQTT_PORT
+mqtt.allow_anonymous = false
+mqtt.vhost = $RMQ_VHOST
+mqtt.exchange = amq.topic
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $RMQ_MGMT_PORT
+default_vhost = $RMQ_VHOST
+default_user = $RMQ_USER
+default_pass = $RMQ_PASSWORD
+default_user_tags.administrator = true
+default_permissions.configure = .*
+default_permissions.read = .*
+default_permissions.write = .*
+CONF
+    echo '[rabbitmq_management,rabbitmq_mqtt].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
+    log "starting RabbitMQ (AMQP $RMQ_AMQP_PORT, MQTT $RMQ_MQTT_PORT, management $RMQ_MGMT_PORT)"
+    nohup rabbitmq-server >"$RMQ_DIR/server.out" 2>&1 &
+    echo $! >"$RMQ_DIR/server.pid"
+  )
+  wait_for_port "$RMQ_AMQP_PORT" 90 RabbitMQ
+  wait_for_port "$RMQ_MQTT_PORT" 60 "RabbitMQ MQTT"
+  local deadline=$((SECONDS + 60))
+  # await_startup fails at once until the node has registered with epmd: poll it.
+  until rmq rabbitmqctl -q await_startup --timeout 30 >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || die "RabbitMQ did not finish starting: see $RMQ_DIR/log"
+    sleep 0.5
+  done
+}
+
+stop_rabbitmq() {
+  if pid_alive "$RMQ_DIR/server.pid"; then
+    log "stopping RabbitMQ"
+    rmq rabbitmqctl -q shutdown >/dev/null 2>&1 || kill "$(cat "$RMQ_DIR/server.pid")" 2>/dev/null || true
+  fi
+  # epmd outlives the node; ours listens on a private port.
+  if [ -d "$RMQ_DIR" ]; then rmq epmd -port "$RMQ_EPMD_PORT" -kill >/dev/null 2>&1 || true; fi
+}
+
+# --- GCS emulator --------------------------------------------------------------------
+
+GCS_DIR="$STATE_DIR/gcs"
+
+start_gcs() {
+  if pid_alive "$GCS_DIR/gcs.pid" && port_open "$GCS_PORT"; then
+    log "GCS emulator already running on 127.0.0.1:$GCS_PORT"; return 0
+  fi
+  port_open "$GCS_PORT" && die "port $GCS_PORT is taken by another process"
+  mkdir -p "$GCS_DIR"
+  log "starting GCS emulator on 127.0.0.1:$GCS_PORT (bucket $GCS_BUCKET_NAME)"
+  nohup "$VENV/bin/gcp-storage-emulator" start --host=127.0.0.1 --port="$GCS_PORT" \
+    --default-bucket="$GCS_BUCKET_NAME" --in-memory >"$GCS_DIR/gcs.log" 2>&1 &
+  echo $! >"$GCS_DIR/gcs.pid"
+  wait_for_port "$GCS_PORT" 30 "GCS emulator"
+}
+
+stop_gcs() {
+  pid_alive "$GCS_DIR/gcs.pid" || return 0
+  log "stopping GCS emulator"
+  kill "$(cat "$GCS_DIR/gcs.pid")" 2>/dev/null || true
+}
+
+start_services() {
+  start_mariadb & local db=$!
+  start_gcs & local gcs=$!
+  start_rabbitmq & local mq=$!
+  wait $db && wait $gcs && wait $mq || die "a service failed to start"
+}
+
+stop_services() {
+  stop_gcs; stop_mariadb & stop_rabbitmq; wait
+}
+
+# Environment for Django and the workers, matching this profile's services.
+service_env() {
+  cat <<ENV
+DB_HOST=127.0.0.1
+DB_PORT=$DB_PORT
+DB_USER=$DB_USER
+DB_PASSWORD=$DB_PASSWORD
+RABBITMQ_HOST=127.0.0.1
+CELERY_BROKER_URL=amqp://$RMQ_USER:$RMQ_PASSWORD@127.0.0.1:$RMQ_AMQP_PORT/$RMQ_VHOST
+MQTT_HOST=127.0.0.1
+MQTT_PORT=$RMQ_MQTT_PORT
+MQTT_USERNAME=$RMQ_USER
+MQTT_PASSWORD=$RMQ_PASSWORD
+RABBITMQ_MANAGEMENT_URL=http://127.0.0.1:$RMQ_MGMT_PORT
+GCS_BUCKET_NAME=$GCS_BUCKET_NAME
+STORAGE_EMULATOR_HOST=http://127.0.0.1:$GCS_PORT
+ENV
+}
