@@ -22,11 +22,24 @@ def _sample(args: argparse.Namespace) -> int:
             speed = args.speed if args.speed is not None else round(args.limit * random.uniform(1.1, 1.9), 1)
             event = uplink.report_violation(
                 render_snapshot(plate, seed=index),
-                camera_id=args.camera_id, location=args.location,
-                detected_speed=speed, speed_limit=args.limit, detected_at=datetime.now(KST),
+                camera_id=args.camera_id,
+                location=args.location,
+                detected_speed=speed,
+                speed_limit=args.limit,
+                detected_at=datetime.now(KST),
             )
-            print(json.dumps({"event_id": str(event.event_id), "plate": plate, "speed": speed,
-                              "image_gcs_uri": event.image_gcs_uri}, ensure_ascii=False), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "event_id": str(event.event_id),
+                        "plate": plate,
+                        "speed": speed,
+                        "image_gcs_uri": event.image_gcs_uri,
+                    },
+                    ensure_ascii=False,
+                ),
+                flush=True,
+            )
     return 0
 
 

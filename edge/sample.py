@@ -39,8 +39,13 @@ def render_snapshot(plate: str, *, width: int = 1280, height: int = 720, seed: i
     plate_box = (width * 0.4, height * 0.68, width * 0.6, height * 0.76)
     draw.rectangle(plate_box, fill=(245, 245, 245), outline=(20, 20, 20), width=3)
     font = _hangul_font(int(height * 0.05))
-    draw.text(((plate_box[0] + plate_box[2]) / 2, (plate_box[1] + plate_box[3]) / 2), plate,
-              fill=(10, 10, 10), font=font, anchor="mm")
+    draw.text(
+        ((plate_box[0] + plate_box[2]) / 2, (plate_box[1] + plate_box[3]) / 2),
+        plate,
+        fill=(10, 10, 10),
+        font=font,
+        anchor="mm",
+    )
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=85, comment=plate.encode("utf-8"))
     return buffer.getvalue()

@@ -30,8 +30,10 @@ class Uplink:
         else:
             self._storage = storage.Client()
         self._mqtt = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=config.mqtt_client_id,
-            protocol=mqtt.MQTTv311, clean_session=True,
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=config.mqtt_client_id,
+            protocol=mqtt.MQTTv311,
+            clean_session=True,
         )
         self._mqtt.username_pw_set(config.mqtt_username, config.mqtt_password)
         self._connected = threading.Event()
@@ -55,8 +57,9 @@ class Uplink:
         self._mqtt.disconnect()
         self._mqtt.loop_stop()
 
-    def upload_evidence(self, image: bytes, *, camera_id: str, detected_at: datetime,
-                        event_id: uuid.UUID) -> tuple[str, str]:
+    def upload_evidence(
+        self, image: bytes, *, camera_id: str, detected_at: datetime, event_id: uuid.UUID
+    ) -> tuple[str, str]:
         """Upload the snapshot; return (gs:// URI, sha256 hex)."""
         name = evidence_object_name(camera_id, detected_at, event_id)
         blob = self._storage.bucket(self.config.bucket).blob(name)
@@ -70,16 +73,28 @@ class Uplink:
         if not info.is_published():
             raise TimeoutError(f"no PUBACK for event {event.event_id} within {timeout_s}s")
 
-    def report_violation(self, image: bytes, *, camera_id: str, location: str, detected_speed: float,
-                         speed_limit: float, detected_at: datetime,
-                         event_id: uuid.UUID | None = None) -> DetectionNewEvent:
+    def report_violation(
+        self,
+        image: bytes,
+        *,
+        camera_id: str,
+        location: str,
+        detected_speed: float,
+        speed_limit: float,
+        detected_at: datetime,
+        event_id: uuid.UUID | None = None,
+    ) -> DetectionNewEvent:
         event_id = event_id or uuid.uuid4()
         uri, sha256 = self.upload_evidence(image, camera_id=camera_id, detected_at=detected_at, event_id=event_id)
         event = DetectionNewEvent(
-            event_id=str(event_id), camera_id=camera_id, location=location,
-            detected_speed=detected_speed, speed_limit=speed_limit,
+            event_id=str(event_id),
+            camera_id=camera_id,
+            location=location,
+            detected_speed=detected_speed,
+            speed_limit=speed_limit,
             detected_at=detected_at.isoformat(timespec="milliseconds"),
-            image_gcs_uri=uri, image_sha256=sha256,
+            image_gcs_uri=uri,
+            image_sha256=sha256,
         )
         self.publish_detection(event)
         return event

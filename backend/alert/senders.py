@@ -32,8 +32,13 @@ class LoggingPushSender:
         message_id = f"mock-{uuid.uuid4()}"
         logger.info(
             "mock push",
-            extra={"title": message.title, "body": message.body, "data": message.data,
-                   "token_tail": message.token[-6:], "provider_message_id": message_id},
+            extra={
+                "title": message.title,
+                "body": message.body,
+                "data": message.data,
+                "token_tail": message.token[-6:],
+                "provider_message_id": message_id,
+            },
         )
         return message_id
 

@@ -27,17 +27,22 @@ def send_violation_alert(detection_id: int, *, sender: PushSender) -> None:
     event_id = detection.event_id
     vehicle = vehicle_by_id(detection.vehicle_id) if detection.vehicle_id else None
     if vehicle is None:
-        notification_services.record_skipped(detection_id=detection_id, event_id=event_id,
-                                             reason="no registered vehicle matched the plate")
+        notification_services.record_skipped(
+            detection_id=detection_id, event_id=event_id, reason="no registered vehicle matched the plate"
+        )
         return
     if not vehicle.fcm_token:
-        notification_services.record_skipped(detection_id=detection_id, event_id=event_id,
-                                             reason="vehicle has no FCM token")
+        notification_services.record_skipped(
+            detection_id=detection_id, event_id=event_id, reason="vehicle has no FCM token"
+        )
         return
     message = violation_message(detection, plate=vehicle.plate_number, token=vehicle.fcm_token)
     claim = notification_services.claim_violation_alert(
-        detection_id=detection_id, event_id=event_id,
-        fcm_token=message.token, title=message.title, body=message.body,
+        detection_id=detection_id,
+        event_id=event_id,
+        fcm_token=message.token,
+        title=message.title,
+        body=message.body,
     )
     if claim is None:
         return

@@ -23,7 +23,9 @@ def send_notification_task(self, **kwargs: object) -> None:
         reject_invalid_arguments(self, error)
     except Exception as error:
         retry_or_dead_letter(
-            self, error,
-            base=settings.ALERT_RETRY_BACKOFF_S, cap=300.0,
+            self,
+            error,
+            base=settings.ALERT_RETRY_BACKOFF_S,
+            cap=300.0,
             on_exhausted=lambda reason: fail_pending_alert(detection_id=args.detection_id, reason=reason),
         )

@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 TOPIC_DETECTIONS_NEW = "detections/new"
 TOPIC_DETECTIONS_COMPLETED = "detections/completed"
@@ -141,7 +142,9 @@ class DetectionNewEvent(_Event):
     @model_validator(mode="after")
     def _over_the_limit(self) -> DetectionNewEvent:
         if self.detected_speed <= self.speed_limit:
-            raise ValueError("detected_speed must exceed speed_limit (only violations are published)")
+            raise PydanticCustomError(
+                "not_over_limit", "detected_speed must exceed speed_limit (only violations are published)"
+            )
         return self
 
     @property
@@ -195,15 +198,15 @@ def _reason_from(error: ValidationError) -> EventRejected:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "payload"
     kind = first["type"]
-    if kind == "missing":
+    if not first["loc"]:
+        reason = kind  # a rule across fields, e.g. not_over_limit
+    elif kind == "missing":
         reason = f"missing_{field}"
     elif kind == "extra_forbidden":
         reason = "unknown_field"
     else:
         reason = f"invalid_{field}"
-    details = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'payload'}: {err['msg']}" for err in error.errors()
-    )
+    details = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'payload'}: {err['msg']}" for err in error.errors())
     return EventRejected(reason, details)
 
 

@@ -65,13 +65,16 @@ def start_processing(detection_id: int) -> Detection | None:
     Returns the detection (its status tells the caller whether there is work to do),
     or None if it does not exist.
     """
-    updated = Detection.objects.filter(
-        pk=detection_id, status__in=[Status.PENDING, Status.PROCESSING]
-    ).update(status=Status.PROCESSING, updated_at=timezone.now())
+    updated = Detection.objects.filter(pk=detection_id, status__in=[Status.PENDING, Status.PROCESSING]).update(
+        status=Status.PROCESSING, updated_at=timezone.now()
+    )
     detection = Detection.objects.filter(pk=detection_id).first()
     if updated and detection is not None:
         log_transition(
-            logger, "detection processing", event_id=detection.event_id, detection_id=detection_id,
+            logger,
+            "detection processing",
+            event_id=detection.event_id,
+            detection_id=detection_id,
             status=Status.PROCESSING,
         )
     return detection
@@ -96,8 +99,14 @@ def complete_detection(
         updated_at=detection.processed_at,
     )
     log_transition(
-        logger, "detection completed", event_id=detection.event_id, detection_id=detection.pk,
-        status=Status.COMPLETED, plate=plate, confidence=confidence, vehicle_id=vehicle_id,
+        logger,
+        "detection completed",
+        event_id=detection.event_id,
+        detection_id=detection.pk,
+        status=Status.COMPLETED,
+        plate=plate,
+        confidence=confidence,
+        vehicle_id=vehicle_id,
     )
     return detection
 
@@ -109,6 +118,11 @@ def fail_detection(detection_id: int, *, reason: str) -> None:
     )
     event_id = Detection.objects.filter(pk=detection_id).values_list("event_id", flat=True).first()
     log_transition(
-        logger, "detection failed", event_id=event_id, detection_id=detection_id,
-        level=logging.WARNING, status=Status.FAILED, reason=reason,
+        logger,
+        "detection failed",
+        event_id=event_id,
+        detection_id=detection_id,
+        level=logging.WARNING,
+        status=Status.FAILED,
+        reason=reason,
     )

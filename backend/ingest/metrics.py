@@ -12,6 +12,4 @@ MESSAGES_PROCESSED = Counter(
 MESSAGE_ERRORS = Counter(
     "speedcam_ingest_message_errors_total", "Transient failures while handling a message (retried)", ["topic"]
 )
-HANDLE_SECONDS = Histogram(
-    "speedcam_ingest_handle_seconds", "Time from receipt to acknowledgement", ["topic"]
-)
+HANDLE_SECONDS = Histogram("speedcam_ingest_handle_seconds", "Time from receipt to acknowledgement", ["topic"])

@@ -53,12 +53,18 @@ class MqttSubscriber:
             client.on_connect = self._on_connect
             client.on_disconnect = self._on_disconnect
             client.on_message = self._on_message
+            client.on_subscribe = self._on_subscribe
             self._client = client
             try:
                 client.connect(settings.MQTT_HOST, settings.MQTT_PORT, keepalive=settings.MQTT_KEEPALIVE_S)
             except OSError as exc:
-                logger.warning("mqtt connect to %s:%s failed: %s; retrying in %.0fs",
-                               settings.MQTT_HOST, settings.MQTT_PORT, exc, backoff)
+                logger.warning(
+                    "mqtt connect to %s:%s failed: %s; retrying in %.0fs",
+                    settings.MQTT_HOST,
+                    settings.MQTT_PORT,
+                    exc,
+                    backoff,
+                )
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, settings.MQTT_RECONNECT_MAX_S)
                 continue
@@ -86,6 +92,13 @@ class MqttSubscriber:
             extra={"client_id": self.client_id, "session_present": flags.session_present},
         )
         client.subscribe([(topic, 1) for topic in HANDLERS])
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: Any, properties: Any) -> None:
+        failed = [str(code) for code in reason_codes if code.is_failure]
+        if failed:
+            logger.error("mqtt subscribe refused: %s", ", ".join(failed))
+            return
+        logger.info("mqtt subscriber subscribed", extra={"topics": list(HANDLERS)})
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
         if not self._stopping.is_set():

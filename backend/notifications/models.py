@@ -44,7 +44,8 @@ class Notification(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    models.Q(status="sent", sent_detection_id=models.F("detection_id"))
+                    # Spelled out: a CHECK that evaluates to NULL passes.
+                    models.Q(status="sent", sent_detection_id__isnull=False, sent_detection_id=models.F("detection_id"))
                     | (~models.Q(status="sent") & models.Q(sent_detection_id__isnull=True))
                 ),
                 name="notifications_sent_guard_consistent",

@@ -59,12 +59,15 @@ def claim_violation_alert(
         return None
     token = str(uuid.uuid4())
     now = timezone.now()
-    claimed = Notification.objects.filter(
-        pk=notification.pk, status=Status.PENDING, claim_token__isnull=True
-    ).update(claim_token=token, claimed_at=now, fcm_token=fcm_token, title=title, body=body, updated_at=now)
+    claimed = Notification.objects.filter(pk=notification.pk, status=Status.PENDING, claim_token__isnull=True).update(
+        claim_token=token, claimed_at=now, fcm_token=fcm_token, title=title, body=body, updated_at=now
+    )
     if not claimed:
         log_transition(
-            logger, "notification claim held elsewhere", event_id=event_id, detection_id=detection_id,
+            logger,
+            "notification claim held elsewhere",
+            event_id=event_id,
+            detection_id=detection_id,
             notification_id=notification.pk,
         )
         return None
@@ -83,8 +86,13 @@ def record_sent(claim: Claim, *, event_id: str | None, provider_message_id: str)
         updated_at=now,
     )
     log_transition(
-        logger, "notification sent", event_id=event_id, detection_id=claim.notification.detection_id,
-        notification_id=claim.notification.pk, status=Status.SENT, provider_message_id=provider_message_id,
+        logger,
+        "notification sent",
+        event_id=event_id,
+        detection_id=claim.notification.detection_id,
+        notification_id=claim.notification.pk,
+        status=Status.SENT,
+        provider_message_id=provider_message_id,
     )
 
 
@@ -96,8 +104,14 @@ def release_for_retry(claim: Claim, *, event_id: str | None, error: str) -> int:
         claim_token=None, retry_count=retry_count, error_message=error[:2000], updated_at=timezone.now()
     )
     log_transition(
-        logger, "notification retry", event_id=event_id, detection_id=notification.detection_id,
-        notification_id=notification.pk, level=logging.WARNING, retry_count=retry_count, error=error,
+        logger,
+        "notification retry",
+        event_id=event_id,
+        detection_id=notification.detection_id,
+        notification_id=notification.pk,
+        level=logging.WARNING,
+        retry_count=retry_count,
+        error=error,
     )
     return retry_count
 
@@ -107,8 +121,14 @@ def record_failed(claim: Claim, *, event_id: str | None, error: str) -> None:
         status=Status.FAILED, claim_token=None, error_message=error[:2000], updated_at=timezone.now()
     )
     log_transition(
-        logger, "notification failed", event_id=event_id, detection_id=claim.notification.detection_id,
-        notification_id=claim.notification.pk, level=logging.WARNING, status=Status.FAILED, error=error,
+        logger,
+        "notification failed",
+        event_id=event_id,
+        detection_id=claim.notification.detection_id,
+        notification_id=claim.notification.pk,
+        level=logging.WARNING,
+        status=Status.FAILED,
+        error=error,
     )
 
 
@@ -116,8 +136,13 @@ def record_skipped(*, detection_id: int, event_id: str | None, reason: str) -> N
     """Record that no push is possible for this detection (no vehicle, no token), with why."""
     notification = _notification_for(detection_id, status=Status.FAILED, error_message=f"skipped: {reason}")
     log_transition(
-        logger, "notification skipped", event_id=event_id, detection_id=detection_id,
-        notification_id=notification.pk, status=notification.status, reason=reason,
+        logger,
+        "notification skipped",
+        event_id=event_id,
+        detection_id=detection_id,
+        notification_id=notification.pk,
+        status=notification.status,
+        reason=reason,
     )
     return notification
 
@@ -128,6 +153,11 @@ def fail_pending_alert(*, detection_id: int, reason: str) -> None:
         dedupe_key=violation_dedupe_key(detection_id), status=Status.PENDING, claim_token__isnull=True
     ).update(status=Status.FAILED, error_message=reason[:2000], updated_at=timezone.now())
     log_transition(
-        logger, "notification failed", event_id=None, detection_id=detection_id,
-        level=logging.WARNING, status=Status.FAILED, error=reason,
+        logger,
+        "notification failed",
+        event_id=None,
+        detection_id=detection_id,
+        level=logging.WARNING,
+        status=Status.FAILED,
+        error=reason,
     )

@@ -34,8 +34,9 @@ def process_detection(detection_id: int, *, reader: PlateReader) -> Detection | 
     if detection is None:
         raise DetectionNotFound(f"detection {detection_id} does not exist")
     if detection.status == Detection.Status.FAILED:
-        log_transition(logger, "ocr skipped: detection already failed",
-                       event_id=detection.event_id, detection_id=detection_id)
+        log_transition(
+            logger, "ocr skipped: detection already failed", event_id=detection.event_id, detection_id=detection_id
+        )
         return None
     if detection.status == Detection.Status.PROCESSING:
         image = fetch_evidence(detection.image_gcs_uri, detection.image_sha256)
@@ -64,5 +65,4 @@ def announce_completed(detection: Detection) -> None:
         occurred_at=timezone.now().isoformat(),
     )
     process_publisher(MQTT_CLIENT_PREFIX).publish(TOPIC_DETECTIONS_COMPLETED, event.to_json())
-    log_transition(logger, "detection completed announced", event_id=detection.event_id,
-                   detection_id=detection.pk)
+    log_transition(logger, "detection completed announced", event_id=detection.event_id, detection_id=detection.pk)

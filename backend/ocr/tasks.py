@@ -27,7 +27,9 @@ def process_detection_task(self, **kwargs: object) -> None:
         fail_detection(args.detection_id, reason=str(error))
     except Exception as error:
         retry_or_dead_letter(
-            self, error,
-            base=settings.OCR_RETRY_BACKOFF_S, cap=settings.OCR_RETRY_BACKOFF_MAX_S,
+            self,
+            error,
+            base=settings.OCR_RETRY_BACKOFF_S,
+            cap=settings.OCR_RETRY_BACKOFF_MAX_S,
             on_exhausted=lambda reason: fail_detection(args.detection_id, reason=reason),
         )

@@ -269,3 +269,36 @@ GCS_BUCKET_NAME=$GCS_BUCKET_NAME
 STORAGE_EMULATOR_HOST=http://127.0.0.1:$GCS_PORT
 ENV
 }
+
+# --- the SpeedCam roles (processes started from this checkout) ------------------------
+
+PID_DIR="$STATE_DIR/pids"
+LOG_DIR="$STATE_DIR/logs"
+
+start_role() {  # name command...
+  local name=$1; shift
+  mkdir -p "$PID_DIR" "$LOG_DIR"
+  if pid_alive "$PID_DIR/$name.pid"; then log "$name already running"; return 0; fi
+  log "starting $name (log: ${LOG_DIR#"$REPO_ROOT"/}/$name.log)"
+  # setsid: the role gets its own process group, so stop_role ends its children too.
+  setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 < /dev/null &
+  echo $! >"$PID_DIR/$name.pid"
+}
+
+stop_role() {  # name
+  local pid_file="$PID_DIR/$1.pid" pid
+  pid_alive "$pid_file" || { rm -f "$pid_file"; return 0; }
+  pid=$(cat "$pid_file")
+  log "stopping $1 (pid $pid)"
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  rm -f "$pid_file"
+}
+
+migrate_all() {
+  local alias
+  for alias in default vehicles_db detections_db notifications_db; do
+    "$PY" "$REPO_ROOT/manage.py" migrate --database="$alias" --noinput -v0
+  done
+}

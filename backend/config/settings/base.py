@@ -170,9 +170,7 @@ REST_FRAMEWORK = {
 
 # --- Broker, MQTT, storage, push ---------------------------------------------------
 RABBITMQ_HOST = env.str("RABBITMQ_HOST", default="127.0.0.1")
-CELERY_BROKER_URL = env.str(
-    "CELERY_BROKER_URL", default=f"amqp://speedcam:speedcam-pass@{RABBITMQ_HOST}:5672/speedcam"
-)
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"amqp://speedcam:speedcam-pass@{RABBITMQ_HOST}:5672/speedcam")
 if not CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
     raise ImproperlyConfigured("CELERY_BROKER_URL must be an amqp:// URL (RabbitMQ)")
 
@@ -226,7 +224,7 @@ LOGGING = {
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+            "fmt": "%(asctime)s %(created)f %(levelname)s %(name)s %(process)d %(message)s",
             "rename_fields": {"asctime": "ts", "levelname": "level", "name": "logger", "process": "pid"},
         },
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"},

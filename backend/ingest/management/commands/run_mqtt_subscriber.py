@@ -11,10 +11,17 @@ class Command(BaseCommand):
     help = "Consume detections/new and detections/completed from MQTT (main role)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--client-id", default=settings.MQTT_CLIENT_ID,
-                            help="MQTT client id; the persistent session lives under it. One process per id.")
-        parser.add_argument("--metrics-port", type=int, default=settings.INGEST_METRICS_PORT,
-                            help="Prometheus metrics port on 127.0.0.1 (0 = off).")
+        parser.add_argument(
+            "--client-id",
+            default=settings.MQTT_CLIENT_ID,
+            help="MQTT client id; the persistent session lives under it. One process per id.",
+        )
+        parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=settings.INGEST_METRICS_PORT,
+            help="Prometheus metrics port on 127.0.0.1 (0 = off).",
+        )
 
     def handle(self, *args: object, client_id: str, metrics_port: int, **options: object) -> None:
         if metrics_port:

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Container entry point of the main role.
+#   start_main.sh web         gunicorn: REST API + admin
+#   start_main.sh subscriber  the MQTT subscriber (exactly one per MQTT_CLIENT_ID)
+#   start_main.sh             both, in one container; exits when either exits
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python}"; [ -x .venv/bin/python ] && [ -z "${PYTHON:-}" ] && PY=.venv/bin/python
+BIN="$(dirname "$PY")"
+
+web() {
+  exec "$BIN/gunicorn" backend.config.wsgi:application \
+    --bind "${GUNICORN_BIND:-0.0.0.0:8000}" \
+    --workers "${GUNICORN_WORKERS:-2}" --threads "${GUNICORN_THREADS:-4}" \
+    --timeout "${GUNICORN_TIMEOUT:-30}" --access-logfile - --error-logfile -
+}
+subscriber() { exec "$PY" manage.py run_mqtt_subscriber; }
+
+case "${1:-all}" in
+  web) web ;;
+  subscriber) subscriber ;;
+  all)
+    web & web_pid=$!
+    subscriber & sub_pid=$!
+    trap 'kill -TERM $web_pid $sub_pid 2>/dev/null' TERM INT
+    wait -n; status=$?
+    kill -TERM $web_pid $sub_pid 2>/dev/null || true
+    wait || true
+    exit $status ;;
+  *) echo "usage: $0 [web|subscriber|all]" >&2; exit 2 ;;
+esac

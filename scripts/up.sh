@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Set up and run the whole SpeedCam system on this machine (Debian, root, no Docker):
+# MariaDB, RabbitMQ (+MQTT, +management), the GCS emulator, gunicorn, the MQTT
+# subscriber, the OCR worker (prefork), the alert worker (gevent) and Flower, all on
+# 127.0.0.1. Then it publishes sample detections through the real pipeline and shows
+# how they ended. Safe to run again. Stop everything with ./scripts/down.sh.
+SPEEDCAM_PROFILE=dev
+. "$(dirname "$0")/lib/common.sh"
+cd "$REPO_ROOT"
+
+ensure_system_packages
+ensure_venv test
+start_services
+
+# --- .env: the settings this system runs with, for `python manage.py ...` in any shell
+secret=""; flower_password=""; admin_password=""
+if [ -f .env ]; then
+  secret=$(sed -n 's/^DJANGO_SECRET_KEY=//p' .env)
+  flower_password=$(sed -n 's/^FLOWER_PASSWORD=//p' .env)
+  admin_password=$(sed -n 's/^ADMIN_PASSWORD=//p' .env)
+fi
+[ -n "$secret" ] || secret=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(48))')
+[ -n "$flower_password" ] || flower_password=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')
+[ -n "$admin_password" ] || admin_password=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')
+{
+  echo "# Written by ./scripts/up.sh on $(date -Iseconds). See backend.env.example for every variable."
+  echo "DJANGO_SETTINGS_MODULE=backend.config.settings.dev"
+  echo "DJANGO_SECRET_KEY=$secret"
+  service_env
+  echo "OCR_MOCK=${OCR_MOCK:-true}"
+  echo "FCM_MOCK=${FCM_MOCK:-true}"
+  echo "INGEST_METRICS_PORT=$INGEST_METRICS_PORT"
+  echo "API_URL=http://127.0.0.1:$API_PORT"
+  echo "FLOWER_URL=http://127.0.0.1:$FLOWER_PORT"
+  echo "FLOWER_USER=admin"
+  echo "FLOWER_PASSWORD=$flower_password"
+  echo "ADMIN_USER=admin"
+  echo "ADMIN_PASSWORD=$admin_password"
+  echo "LOG_FORMAT=json"
+} >.env
+set -a; . ./.env; set +a
+
+log "migrating the four databases"
+migrate_all
+"$PY" manage.py shell -v0 -c "
+from django.contrib.auth import get_user_model
+User = get_user_model()
+user, _ = User.objects.get_or_create(username='admin', defaults={'is_staff': True, 'is_superuser': True})
+user.set_password('$admin_password'); user.save()"
+"$PY" manage.py seed_demo_vehicles >/dev/null
+
+GUNICORN_BIND="127.0.0.1:$API_PORT" start_role web scripts/start_main.sh web
+start_role subscriber scripts/start_main.sh subscriber
+start_role ocr-worker scripts/start_ocr_worker.sh
+start_role alert-worker scripts/start_alert_worker.sh
+start_role flower "$VENV/bin/celery" -A backend.config.celery flower --address=127.0.0.1 --port="$FLOWER_PORT" \
+  --basic-auth="admin:$flower_password" \
+  --broker_api="http://$RMQ_USER:$RMQ_PASSWORD@127.0.0.1:$RMQ_MGMT_PORT/api/"
+
+wait_for_port "$API_PORT" 30 gunicorn
+wait_for_port "$INGEST_METRICS_PORT" 30 "MQTT subscriber"
+wait_for_port "$FLOWER_PORT" 30 Flower
+for worker in ocr-worker alert-worker; do
+  deadline=$((SECONDS + 60))
+  until grep -q "ready\." "$LOG_DIR/$worker.log" 2>/dev/null; do
+    pid_alive "$PID_DIR/$worker.pid" || die "$worker exited: see $LOG_DIR/$worker.log"
+    [ $SECONDS -lt $deadline ] || die "$worker not ready: see $LOG_DIR/$worker.log"
+    sleep 0.3
+  done
+done
+"$PY" -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=10)" "http://127.0.0.1:$API_PORT/readyz" || die "the API is not ready: see $LOG_DIR/web.log"
+
+log "publishing sample detections over MQTT (edge uplink: GCS upload + detections/new)"
+events=$("$PY" -m edge sample --plate 12가3456 --plate 34나5678 --plate 123다4567 --plate 99허9999 \
+  | "$PY" -c 'import json, sys; print(" ".join(json.loads(line)["event_id"] for line in sys.stdin))')
+# shellcheck disable=SC2086
+"$PY" manage.py show_detections $events --wait 60
+
+cat <<INFO
+
+SpeedCam is running (settings in .env; logs in ${LOG_DIR#"$REPO_ROOT"/}/):
+  API / admin   http://127.0.0.1:$API_PORT/admin/   (admin / $admin_password)
+  health        http://127.0.0.1:$API_PORT/readyz
+  Flower        http://127.0.0.1:$FLOWER_PORT/      (admin / $flower_password)
+  RabbitMQ UI   http://127.0.0.1:$RMQ_MGMT_PORT/    ($RMQ_USER / $RMQ_PASSWORD)
+  MQTT          127.0.0.1:$RMQ_MQTT_PORT   AMQP 127.0.0.1:$RMQ_AMQP_PORT   MariaDB 127.0.0.1:$DB_PORT
+  more samples  .venv/bin/python -m edge sample --count 5
+  stop          ./scripts/down.sh
+INFO

@@ -1,0 +1,49 @@
+"""Session fixtures: the real services, started once, and the role processes.
+
+`services` runs `scripts/services.sh start` with SPEEDCAM_PROFILE=test (MariaDB,
+RabbitMQ + MQTT + management, GCS emulator on private test ports) before
+pytest-django creates the four test databases. `pipeline` then starts the real
+role processes against those databases: the MQTT subscriber, the OCR worker in
+the prefork pool and the alert worker in the gevent pool.
+
+Tests that need the real databases mark themselves with
+`pytest.mark.django_db(transaction=True, databases="__all__")`: their writes are
+committed (so the worker processes see them) and flushed afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.processes import Pipeline
+from tests.support.services import TestServices
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[TestServices]:
+    test_services = TestServices()
+    test_services.start()
+    yield test_services
+    if not os.environ.get("SPEEDCAM_KEEP_SERVICES"):
+        test_services.stop()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(services: TestServices, django_db_setup: None) -> None:
+    """pytest-django's own setup, once the real MariaDB is up."""
+
+
+@pytest.fixture(scope="session")
+def pipeline(
+    services: TestServices, django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Pipeline]:
+    from django.db import connections
+
+    databases = {alias: connections[alias].settings_dict["NAME"] for alias in connections}
+    running = Pipeline(services=services, databases=databases, log_dir=tmp_path_factory.mktemp("logs"))
+    running.start()
+    yield running
+    running.stop()

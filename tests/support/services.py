@@ -1,0 +1,95 @@
+"""The real backing services of the test profile, driven through the project's own scripts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import uuid
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
+from kombu import Connection
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROFILE_ENV = {"SPEEDCAM_PROFILE": "test"}
+
+
+def _common(*commands: str) -> str:
+    script = f'. "{REPO_ROOT}/scripts/lib/common.sh"; ' + "; ".join(commands)
+    result = subprocess.run(
+        ["bash", "-c", script], env={**os.environ, **PROFILE_ENV}, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{commands} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+class TestServices:
+    __test__ = False  # not a test class
+
+    def __init__(self) -> None:
+        self.env = dict(line.split("=", 1) for line in _common("service_env").split())
+        self.bucket = self.env["GCS_BUCKET_NAME"]
+        self.broker_url = self.env["CELERY_BROKER_URL"]
+        self.mqtt_port = int(self.env["MQTT_PORT"])
+
+    # --- lifecycle ---------------------------------------------------------------
+    def start(self) -> None:
+        subprocess.run([str(REPO_ROOT / "scripts/services.sh"), "start"], env={**os.environ, **PROFILE_ENV}, check=True)
+
+    def stop(self) -> None:
+        subprocess.run([str(REPO_ROOT / "scripts/services.sh"), "stop"], env={**os.environ, **PROFILE_ENV}, check=False)
+
+    def stop_gcs(self) -> None:
+        _common("stop_gcs", 'for _ in $(seq 50); do port_open "$GCS_PORT" || exit 0; sleep 0.1; done; exit 1')
+
+    def start_gcs(self) -> None:
+        _common("start_gcs")
+
+    # --- GCS -----------------------------------------------------------------------
+    def storage(self) -> storage.Client:
+        os.environ["STORAGE_EMULATOR_HOST"] = self.env["STORAGE_EMULATOR_HOST"]
+        return storage.Client(project="speedcam-test", credentials=AnonymousCredentials())
+
+    def upload(self, data: bytes, name: str | None = None) -> str:
+        name = name or f"tests/{uuid.uuid4()}.jpg"
+        self.storage().bucket(self.bucket).blob(name).upload_from_string(data, content_type="image/jpeg")
+        return f"gs://{self.bucket}/{name}"
+
+    # --- AMQP ----------------------------------------------------------------------
+    def amqp(self) -> Connection:
+        return Connection(self.broker_url)
+
+    def queue_depth(self, name: str) -> int:
+        with self.amqp() as connection:
+            _, count, _ = connection.default_channel.queue_declare(queue=name, passive=True)
+            return count
+
+    def purge(self, *names: str) -> None:
+        with self.amqp() as connection:
+            for name in names:
+                connection.default_channel.queue_purge(name)
+
+    # --- MQTT ----------------------------------------------------------------------
+    def mqtt_publish(self, topic: str, payloads: list[bytes | str]) -> None:
+        """Publish at QoS 1 and wait for every PUBACK."""
+        connected = threading.Event()
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-publisher-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv311
+        )
+        client.username_pw_set(self.env["MQTT_USERNAME"], self.env["MQTT_PASSWORD"])
+        client.on_connect = lambda *args: connected.set()
+        client.connect("127.0.0.1", self.mqtt_port)
+        client.loop_start()
+        try:
+            assert connected.wait(10), "MQTT connect timed out"
+            for payload in payloads:
+                info = client.publish(topic, payload, qos=1)
+                info.wait_for_publish(timeout=10)
+                assert info.is_published()
+        finally:
+            client.disconnect()
+            client.loop_stop()

@@ -1,0 +1,83 @@
+"""One detection through every role on real components.
+
+Edge uplink (real GCS client -> emulator, real MQTT publish) -> RabbitMQ MQTT ->
+subscriber process (MariaDB, AMQP) -> OCR worker process (prefork) -> MQTT ->
+subscriber -> alert worker process (gevent) -> notification row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from backend.vehicles.models import Vehicle
+from edge.config import EdgeConfig
+from edge.sample import render_snapshot
+from edge.uplink import Uplink
+from tests.support.pipeline import events_for, pushes_to, wait_detection, wait_notification
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
+
+
+def test_a_violation_travels_through_every_role(pipeline) -> None:
+    token = f"fcm-{uuid.uuid4().hex}"
+    vehicle = Vehicle.objects.create(plate_number="12가3456", owner_name="홍길동", fcm_token=token)
+    services = pipeline.services
+    config = EdgeConfig(
+        mqtt_host="127.0.0.1",
+        mqtt_port=services.mqtt_port,
+        mqtt_username=services.env["MQTT_USERNAME"],
+        mqtt_password=services.env["MQTT_PASSWORD"],
+        mqtt_client_id=f"test-edge-{uuid.uuid4().hex[:6]}",
+        bucket=services.bucket,
+        storage_emulator_host=services.env["STORAGE_EMULATOR_HOST"],
+    )
+    detected_at = datetime(2026, 11, 23, 10, 2, 3, tzinfo=timezone(timedelta(hours=9)))
+    with Uplink(config) as uplink:
+        event = uplink.report_violation(
+            render_snapshot("12가3456"),
+            camera_id="cam-07",
+            location="서울 강남구 테헤란로 123",
+            detected_speed=97.0,
+            speed_limit=60.0,
+            detected_at=detected_at,
+        )
+    event_id = str(event.event_id)
+
+    detection = wait_detection(event_id)
+    assert detection.status == "completed", detection.error_message
+    assert detection.ocr_result == "12가3456"
+    assert detection.vehicle_id == vehicle.pk
+    assert detection.ocr_confidence == pytest.approx(0.99)
+    assert detection.processed_at is not None and detection.ocr_dispatched_at is not None
+    assert detection.detected_at == detected_at
+    assert detection.image_gcs_uri == f"gs://{services.bucket}/detections/cam-07/2026/11/23/{event_id}.jpg"
+
+    notification = wait_notification(detection.pk)
+    assert notification.status == "sent"
+    assert notification.fcm_token == token
+    assert notification.sent_at is not None and notification.retry_count == 0
+    assert "12가3456" in notification.body and "97km/h" in notification.body and "60km/h" in notification.body
+    assert len(pushes_to(pipeline, token)) == 1
+
+    # Every state change was logged once, in order, by the role that made it,
+    # and each line carries both ids.
+    trail = [
+        (e["message"], e.get("detection_id"))
+        for e in events_for(pipeline, event_id)
+        if e["message"].startswith(("detection", "ocr task", "alert task", "notification"))
+    ]
+    messages = [message for message, _ in trail]
+    expected = [
+        "detection pending",
+        "ocr task dispatched",
+        "detection processing",
+        "detection completed",
+        "detection completed announced",
+        "alert task dispatched",
+        "notification sent",
+    ]
+    assert [m for m in messages if m in expected] == expected
+    assert {detection_id for _, detection_id in trail} == {detection.pk}
