@@ -8,6 +8,7 @@ import io
 import requests
 from django.conf import settings
 from google.api_core import exceptions as gcs_errors
+from google.cloud.storage.retry import DEFAULT_RETRY
 from PIL import Image, UnidentifiedImageError
 
 from backend.common.gcs import storage_client
@@ -47,7 +48,8 @@ def fetch_evidence(gcs_uri: str, expected_sha256: str) -> bytes:
         raise EvidenceError("image_wrong_bucket", f"{bucket_name!r} is not {settings.GCS_BUCKET_NAME!r}")
     blob = storage_client().bucket(bucket_name).blob(object_name)
     try:
-        data = blob.download_as_bytes(timeout=30)
+        # A short in-client retry rides out blips; longer outages are the task's retry policy.
+        data = blob.download_as_bytes(timeout=30, retry=DEFAULT_RETRY.with_timeout(settings.GCS_RETRY_DEADLINE_S))
     except gcs_errors.NotFound as exc:
         raise EvidenceError("image_missing", f"{gcs_uri} does not exist") from exc
     if len(data) > MAX_IMAGE_BYTES:

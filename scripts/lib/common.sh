@@ -55,16 +55,20 @@ pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # --- installation ------------------------------------------------------------------
 
+_apt_updated=""
+apt_install() {  # package...
+  [ "$(id -u)" -eq 0 ] || die "need root to apt-get install $*"
+  log "installing $* (apt)"
+  if [ -z "$_apt_updated" ]; then apt-get update -qq; _apt_updated=1; fi
+  # The image's policy-rc.d keeps apt from starting system-wide daemons; ours are private.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
 ensure_system_packages() {
   local missing=()
   command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  [ "$(id -u)" -eq 0 ] || die "need root to apt-get install ${missing[*]}"
-  log "installing ${missing[*]} (apt)"
-  apt-get update -qq
-  # The image's policy-rc.d keeps apt from starting system-wide daemons; ours are private.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
 ensure_venv() {  # requirements file (default: test.txt, every role)

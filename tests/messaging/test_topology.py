@@ -14,7 +14,6 @@ from backend.messaging.topology import (
     ALL_QUEUES,
     DLQ_QUEUE,
     FCM_QUEUE,
-    OCR_QUEUE,
     celery_config,
     declare_topology,
     ocr_priority,
@@ -78,26 +77,21 @@ def test_a_declarer_with_other_arguments_is_refused(services: TestServices) -> N
 
 
 def test_a_rejected_message_lands_in_the_dead_letter_queue(services: TestServices) -> None:
+    # A private queue with the same dead-letter wiring: ocr_queue may have a live consumer.
+    probe = Queue(
+        "dlq_probe_queue",
+        Exchange("dlq_probe_exchange", type="direct"),
+        routing_key="probe",
+        auto_delete=True,
+        queue_arguments={"x-dead-letter-exchange": DLQ_QUEUE.exchange.name},
+    )
     with services.amqp() as connection:
         declare_topology(connection)
         services.purge("dlq_queue")
-        producer = connection.Producer()
-        producer.publish(
-            {"probe": 1},
-            exchange=OCR_QUEUE.exchange,
-            routing_key="ocr",
-            serializer="json",
-            declare=[OCR_QUEUE],
-            headers={"test": "dlq-probe"},
+        connection.Producer().publish(
+            {"probe": 1}, exchange=probe.exchange, routing_key="probe", serializer="json", declare=[probe]
         )
-        consumer_queue = OCR_QUEUE(connection.default_channel)
-        message = None
-        for _ in range(50):
-            message = consumer_queue.get()
-            if message is not None and message.headers.get("test") == "dlq-probe":
-                break
-            if message is not None:
-                message.requeue()
+        message = probe(connection.default_channel).get()
         assert message is not None
         message.reject(requeue=False)
         dead = None
@@ -106,7 +100,7 @@ def test_a_rejected_message_lands_in_the_dead_letter_queue(services: TestService
             if dead is not None:
                 break
         assert dead is not None and dead.headers["x-first-death-reason"] == "rejected"
-        assert dead.headers["x-first-death-queue"] == "ocr_queue"
+        assert dead.headers["x-first-death-queue"] == "dlq_probe_queue"
         dead.ack()
 
 

@@ -108,6 +108,7 @@ class Pipeline:
             "OCR_MAX_RETRIES": "2",
             "OCR_RETRY_BACKOFF_S": "0.2",
             "OCR_RETRY_BACKOFF_MAX_S": "0.5",
+            "GCS_RETRY_DEADLINE_S": "1",
             "ALERT_MAX_RETRIES": "2",
             "ALERT_RETRY_BACKOFF_S": "0.2",
             "MQTT_CLIENT_ID": "speedcam-test-subscriber",

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -157,7 +158,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = REPO_ROOT / ".state" / "static"
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(REPO_ROOT / ".state" / "static"))
+# gunicorn serves the admin's static files through WhiteNoise; without collectstatic
+# (development, tests) it finds them in the apps.
+WHITENOISE_USE_FINDERS = True
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 
@@ -190,6 +194,7 @@ INGEST_METRICS_ADDR = env.str("INGEST_METRICS_ADDR", default="127.0.0.1")
 
 GCS_BUCKET_NAME = env.str("GCS_BUCKET_NAME", default="speedcam-images")
 STORAGE_EMULATOR_HOST = env.str("STORAGE_EMULATOR_HOST", default="")
+GCS_RETRY_DEADLINE_S = _positive_float("GCS_RETRY_DEADLINE_S", 10.0)
 GOOGLE_APPLICATION_CREDENTIALS = env.str("GOOGLE_APPLICATION_CREDENTIALS", default="")
 FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
 

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Set up whatever is missing (apt packages, .venv) and run the whole test suite:
+# lint, then pytest. The tests start the real services (MariaDB, RabbitMQ + MQTT,
+# GCS emulator) once, on the private test ports of SPEEDCAM_PROFILE=test, and stop
+# them at the end. Extra arguments go to pytest, e.g. ./scripts/test.sh -k pipeline
+SPEEDCAM_PROFILE=test
+. "$(dirname "$0")/lib/common.sh"
+cd "$REPO_ROOT"
+
+ensure_system_packages
+# Validates docker/docker-compose.yml (no Docker engine is needed for `config`).
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null; then
+  apt_install docker-compose
+fi
+ensure_venv test
+
+log "ruff"
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+
+log "pytest"
+set +e
+"$PY" -m pytest "$@"
+status=$?
+set -e
+# pytest exits 5 when nothing was collected: a suite that ran no test is a failure here too.
+[ $status -eq 5 ] && log "pytest collected no tests" && exit 1
+exit $status

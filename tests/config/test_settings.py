@@ -1,0 +1,74 @@
+"""Configuration: every variable is documented; bad values stop start-up with a clear message."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.services import REPO_ROOT
+
+READERS = re.compile(r'(?:env(?:\.\w+)?|_positive_int|_positive_float|_bool|_choice)\(\s*"([A-Z][A-Z0-9_]+)"')
+
+
+def _documented() -> set[str]:
+    text = (REPO_ROOT / "backend.env.example").read_text()
+    return set(re.findall(r"^([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
+
+
+def test_every_variable_the_settings_read_is_documented() -> None:
+    sources = [*(REPO_ROOT / "backend/config/settings").glob("*.py"), REPO_ROOT / "edge/config.py"]
+    read = {name for path in sources for name in READERS.findall(path.read_text())}
+    read |= set(re.findall(r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"', (REPO_ROOT / "edge/config.py").read_text()))
+    read -= {"SPEEDCAM_SKIP_DOTENV"}  # internal to the test settings
+    assert read, "the pattern found no variables"
+    assert read - _documented() == set()
+
+
+def _start_django(**env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "SPEEDCAM_SKIP_DOTENV": "true",
+            "DJANGO_SETTINGS_MODULE": "backend.config.settings.dev",
+            **env,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"OCR_CONCURRENCY": "0"}, "OCR_CONCURRENCY must be 1..64"),
+        ({"MQTT_PORT": "eighteen"}, "MQTT_PORT must be an integer"),
+        ({"DB_PORT": "70000"}, "DB_PORT must be 1..65535"),
+        ({"OCR_MOCK": "maybe"}, "OCR_MOCK must be true or false"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of"),
+        ({"CELERY_BROKER_URL": "redis://localhost"}, "CELERY_BROKER_URL must be an amqp:// URL"),
+        ({"OCR_MAX_RETRIES": "-1"}, "OCR_MAX_RETRIES must be 0..100"),
+        ({"OCR_RETRY_BACKOFF_S": "0"}, "OCR_RETRY_BACKOFF_S must be > 0"),
+    ],
+)
+def test_invalid_values_stop_start_up_with_a_clear_message(env: dict[str, str], message: str) -> None:
+    result = _start_django(**env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+def test_production_refuses_the_development_secret_key() -> None:
+    result = _start_django(
+        DJANGO_SETTINGS_MODULE="backend.config.settings.prod", DJANGO_SECRET_KEY="dev-insecure-change-me"
+    )
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_valid_defaults_start() -> None:
+    result = _start_django()
+    assert result.returncode == 0, result.stderr

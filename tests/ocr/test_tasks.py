@@ -1,0 +1,108 @@
+"""The OCR worker process: evidence checks, retries and the dead-letter queue."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from backend.config.celery import app as celery_app
+from backend.contracts.events import TOPIC_DETECTIONS_NEW
+from backend.messaging.topology import DLQ_QUEUE, OCR_QUEUE, OCR_TASK
+from edge.sample import render_snapshot
+from tests.support.events import encode, new_event, uploaded_event
+from tests.support.pipeline import events_for, wait_detection
+from tests.support.processes import Pipeline, wait_for
+from tests.support.services import TestServices
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
+
+
+def _dead_letters(services: TestServices) -> list[dict]:
+    """Drain dlq_queue; return each message's headers and body."""
+    found = []
+    with services.amqp() as connection:
+        queue = DLQ_QUEUE(connection.default_channel)
+        while (message := queue.get()) is not None:
+            found.append({"headers": message.headers, "body": json.loads(message.body)})
+            message.ack()
+    return found
+
+
+def test_altered_image_fails_at_once_without_retries(pipeline: Pipeline) -> None:
+    event = uploaded_event(pipeline.services, "12가3456")
+    event["image_sha256"] = hashlib.sha256(b"something else").hexdigest()
+    pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event)])
+    detection = wait_detection(event["event_id"])
+    assert detection.status == "failed"
+    assert detection.error_message.startswith("image_sha256_mismatch")
+    processing = [e for e in events_for(pipeline, event["event_id"]) if e["message"] == "detection processing"]
+    assert len(processing) == 1
+
+
+def test_missing_image_fails_with_its_reason(pipeline: Pipeline) -> None:
+    event = new_event(image_gcs_uri=f"gs://{pipeline.services.bucket}/nowhere/{new_event()['event_id']}.jpg")
+    pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event)])
+    detection = wait_detection(event["event_id"])
+    assert detection.status == "failed" and detection.error_message.startswith("image_missing")
+
+
+def test_object_that_is_not_an_image_fails(pipeline: Pipeline) -> None:
+    data = b"%PDF-1.4 definitely not a jpeg"
+    uri = pipeline.services.upload(data)
+    event = new_event(image_gcs_uri=uri, image_sha256=hashlib.sha256(data).hexdigest())
+    pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event)])
+    detection = wait_detection(event["event_id"])
+    assert detection.status == "failed" and detection.error_message.startswith("image_unreadable")
+
+
+def test_unreadable_plate_completes_without_a_vehicle(pipeline: Pipeline) -> None:
+    event = uploaded_event(pipeline.services, "not a plate")
+    pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event)])
+    detection = wait_detection(event["event_id"])
+    assert detection.status == "completed"
+    assert detection.ocr_result is None and detection.vehicle_id is None
+
+
+def test_storage_outage_exhausts_retries_then_fails_and_dead_letters(pipeline: Pipeline) -> None:
+    services = pipeline.services
+    image = render_snapshot("12가3456", width=320, height=180)
+    uri = services.upload(image)
+    event = new_event(image_gcs_uri=uri, image_sha256=hashlib.sha256(image).hexdigest())
+    _dead_letters(services)
+    services.stop_gcs()
+    try:
+        services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event)])
+        detection = wait_detection(event["event_id"], timeout=60)
+    finally:
+        services.start_gcs()
+    assert detection.status == "failed"
+    assert "retries exhausted after 3 attempts" in detection.error_message
+    dead = wait_for(
+        lambda: [
+            m
+            for m in _dead_letters(services)
+            if m["headers"].get("task") == OCR_TASK and m["body"][1].get("detection_id") == detection.pk
+        ],
+        what="the OCR task in dlq_queue",
+    )
+    assert dead[0]["headers"]["x-first-death-reason"] == "rejected"
+    assert dead[0]["headers"]["x-first-death-queue"] == "ocr_queue"
+    attempts = [e for e in events_for(pipeline, event["event_id"]) if e["message"] == "detection processing"]
+    assert len(attempts) == 3  # the first try and OCR_MAX_RETRIES=2 retries
+
+
+def test_task_with_invalid_arguments_is_dead_lettered(pipeline: Pipeline) -> None:
+    _dead_letters(pipeline.services)
+    celery_app.send_task(OCR_TASK, kwargs={"detection_id": "seven"}, queue=OCR_QUEUE)
+    dead = wait_for(
+        lambda: [
+            m
+            for m in _dead_letters(pipeline.services)
+            if m["headers"].get("task") == OCR_TASK and m["body"][1].get("detection_id") == "seven"
+        ],
+        what="invalid task in dlq_queue",
+    )
+    assert dead
+    assert "invalid arguments" in pipeline.ocr.log_text()

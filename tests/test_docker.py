@@ -1,0 +1,49 @@
+"""The Docker files for users who have Docker (no engine here: the compose file is validated)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tests.support.services import REPO_ROOT
+
+
+def _compose_command() -> list[str] | None:
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    return None
+
+
+def test_compose_file_is_accepted() -> None:
+    command = _compose_command()
+    if command is None:
+        pytest.fail("neither `docker compose` nor `docker-compose` is installed (./scripts/test.sh installs it)")
+    result = subprocess.run(
+        [*command, "-f", "docker/docker-compose.yml", "--project-directory", ".", "config", "--services"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DJANGO_SECRET_KEY": "x" * 40, "FLOWER_PASSWORD": "secret"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert set(result.stdout.split()) >= {
+        "mysql",
+        "rabbitmq",
+        "main",
+        "subscriber",
+        "ocr-worker",
+        "alert-worker",
+        "flower",
+    }
+
+
+@pytest.mark.parametrize("role", ["main", "ocr", "alert"])
+def test_each_role_image_installs_only_its_requirements(role: str) -> None:
+    dockerfile = (REPO_ROOT / f"docker/Dockerfile.{role}").read_text()
+    assert f"pip install -r requirements/{role}.txt" in dockerfile
+    assert (REPO_ROOT / "docker/rabbitmq/enabled_plugins").read_text().strip() == "[rabbitmq_management,rabbitmq_mqtt]."
