@@ -43,11 +43,16 @@ class LoggingPushSender:
         return message_id
 
 
+def check_configuration() -> None:
+    """Refuse to start a worker that could not send a single push."""
+    if not settings.FCM_MOCK:
+        raise ImproperlyConfigured(
+            "No push sender is configured: the firebase-admin sender is not part of this build yet. "
+            "Set FCM_MOCK=true to run the pipeline with the logging stand-in."
+        )
+
+
 def build_push_sender() -> PushSender:
     """Build the configured sender. Called once per worker process."""
-    if settings.FCM_MOCK:
-        return LoggingPushSender()
-    raise ImproperlyConfigured(
-        "No push sender is configured: the firebase-admin sender is not part of this build yet. "
-        "Set FCM_MOCK=true to run the pipeline with the logging stand-in."
-    )
+    check_configuration()
+    return LoggingPushSender()

@@ -6,7 +6,11 @@ from celery.signals import worker_init
 django.setup()
 
 from backend.alert import engine, tasks  # noqa: E402,F401  (registers the task)
+from backend.alert.senders import check_configuration  # noqa: E402
 from backend.config.celery import app  # noqa: E402
+
+# Fail here, before Celery starts: errors raised in worker signal handlers are only logged.
+check_configuration()
 
 
 @worker_init.connect

@@ -41,11 +41,16 @@ class EmbeddedLabelPlateReader:
         return PlateRead(text=str(label).strip(), confidence=self.CONFIDENCE)
 
 
+def check_configuration() -> None:
+    """Refuse to start a worker that could not read a single plate. Cheap: loads no model."""
+    if not settings.OCR_MOCK:
+        raise ImproperlyConfigured(
+            "No OCR engine is configured: the EasyOCR engine is not part of this build yet. "
+            "Set OCR_MOCK=true to run the pipeline with the embedded-label stand-in."
+        )
+
+
 def build_plate_reader() -> PlateReader:
     """Build the configured reader. Called once per worker process, never per task."""
-    if settings.OCR_MOCK:
-        return EmbeddedLabelPlateReader()
-    raise ImproperlyConfigured(
-        "No OCR engine is configured: the EasyOCR engine is not part of this build yet. "
-        "Set OCR_MOCK=true to run the pipeline with the embedded-label stand-in."
-    )
+    check_configuration()
+    return EmbeddedLabelPlateReader()

@@ -7,6 +7,10 @@ django.setup()
 
 from backend.config.celery import app  # noqa: E402
 from backend.ocr import engine, tasks  # noqa: E402,F401  (registers the task)
+from backend.ocr.readers import check_configuration  # noqa: E402
+
+# Fail here, before Celery starts: errors raised in worker signal handlers are only logged.
+check_configuration()
 
 
 @worker_process_init.connect

@@ -1,10 +1,16 @@
 import time
+import unicodedata
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from backend.detections.models import Detection
 from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
+
+
+def _display_width(text: str) -> int:
+    """Terminal columns: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 class Command(BaseCommand):
@@ -31,9 +37,12 @@ class Command(BaseCommand):
             time.sleep(0.5)
         header = ("event_id", "id", "speed/limit", "status", "plate", "vehicle", "notification")
         table = [header] + [row[:-1] for row in rows]
-        widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+        widths = [max(_display_width(str(row[i])) for row in table) for i in range(len(header))]
         for row in table:
-            self.stdout.write("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+            cells = (
+                str(cell) + " " * (width - _display_width(str(cell))) for cell, width in zip(row, widths, strict=True)
+            )
+            self.stdout.write("  ".join(cells).rstrip())
         if any(not row[-1] for row in rows) or len(rows) < len(event_ids):
             raise CommandError("some detections did not reach a final state in time")
 

@@ -1,0 +1,41 @@
+"""`manage.py show_detections`: the operator's view of how detections ended."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from backend.detections.models import Detection
+from backend.notifications.models import Notification
+from backend.vehicles.models import Vehicle
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+def _detection(event_id: str, status: str, vehicle: Vehicle | None = None) -> Detection:
+    return Detection.objects.create(
+        event_id=event_id, detected_speed=96.0, speed_limit=60.0, image_gcs_uri="gs://b/o", image_sha256="0" * 64,
+        detected_at="2026-11-23T01:00:00Z", status=status, ocr_result=vehicle.plate_number if vehicle else None,
+        vehicle_id=vehicle.pk if vehicle else None,
+    )
+
+
+def test_shows_final_detections_aligned() -> None:
+    vehicle = Vehicle.objects.create(plate_number="34나5678", owner_name="김영희")
+    detection = _detection("ev-1", "completed", vehicle)
+    Notification.objects.create(detection_id=detection.pk, dedupe_key="violation:1", status="sent",
+                                sent_detection_id=detection.pk)
+    out = StringIO()
+    call_command("show_detections", "ev-1", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("event_id") and "notification" in lines[0]
+    assert "34나5678" in lines[1] and "김영희" in lines[1] and lines[1].endswith("sent")
+    assert "96/60" in lines[1]
+
+
+def test_waiting_for_an_unfinished_detection_fails_with_a_message() -> None:
+    _detection("ev-2", "processing")
+    with pytest.raises(CommandError, match="did not reach a final state"):
+        call_command("show_detections", "ev-2", "--wait", "0.5", stdout=StringIO())

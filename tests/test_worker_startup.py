@@ -1,0 +1,31 @@
+"""A worker that could not do its job refuses to start, with the reason."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from tests.support.services import REPO_ROOT
+
+
+@pytest.mark.parametrize(
+    ("script", "switch", "message"),
+    [
+        ("start_ocr_worker.sh", "OCR_MOCK", "No OCR engine is configured"),
+        ("start_alert_worker.sh", "FCM_MOCK", "No push sender is configured"),
+    ],
+)
+def test_unconfigured_worker_exits_with_the_reason(script: str, switch: str, message: str) -> None:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "backend.config.settings.test",
+        "SPEEDCAM_SKIP_DOTENV": "true",
+        "OCR_MOCK": "true",
+        "FCM_MOCK": "true",
+        switch: "false",
+    }
+    result = subprocess.run([str(REPO_ROOT / "scripts" / script)], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert message in result.stderr + result.stdout
