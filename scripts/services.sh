@@ -8,7 +8,8 @@ case "${1:-}" in
   stop) stop_services ;;
   status)
     for pair in "MariaDB:$DB_PORT" "RabbitMQ-AMQP:$RMQ_AMQP_PORT" "RabbitMQ-MQTT:$RMQ_MQTT_PORT" \
-                "RabbitMQ-management:$RMQ_MGMT_PORT" "GCS-emulator:$GCS_PORT"; do
+                "RabbitMQ-management:$RMQ_MGMT_PORT" "GCS-emulator:$GCS_PORT" \
+                "FCM-emulator:$FCM_PORT"; do
       if port_open "${pair#*:}"; then state=up; else state=down; fi
       printf '%-22s 127.0.0.1:%-6s %s\n' "${pair%%:*}" "${pair#*:}" "$state"
     done ;;

@@ -28,7 +28,7 @@ fi
   echo "DJANGO_SECRET_KEY=$secret"
   service_env
   echo "OCR_MOCK=${OCR_MOCK:-true}"
-  echo "FCM_MOCK=${FCM_MOCK:-true}"
+  echo "FCM_MOCK=${FCM_MOCK:-false}"   # the real firebase-admin SDK, against the FCM emulator
   echo "INGEST_METRICS_PORT=$INGEST_METRICS_PORT"
   echo "API_URL=http://127.0.0.1:$API_PORT"
   echo "FLOWER_URL=http://127.0.0.1:$FLOWER_PORT"
@@ -84,6 +84,7 @@ SpeedCam is running (settings in .env; logs in ${LOG_DIR#"$REPO_ROOT"/}/):
   Flower        http://127.0.0.1:$FLOWER_PORT/      (admin / $flower_password)
   RabbitMQ UI   http://127.0.0.1:$RMQ_MGMT_PORT/    ($RMQ_USER / $RMQ_PASSWORD)
   MQTT          127.0.0.1:$RMQ_MQTT_PORT   AMQP 127.0.0.1:$RMQ_AMQP_PORT   MariaDB 127.0.0.1:$DB_PORT
+  FCM emulator  http://127.0.0.1:$FCM_PORT/_control/messages   (the pushes it received)
   more samples  .venv/bin/python -m edge sample --count 5
   stop          ./scripts/down.sh
 INFO

@@ -14,7 +14,7 @@ from tests.support.services import REPO_ROOT
     ("script", "switch", "message"),
     [
         ("start_ocr_worker.sh", "OCR_MOCK", "No OCR engine is configured"),
-        ("start_alert_worker.sh", "FCM_MOCK", "No push sender is configured"),
+        ("start_alert_worker.sh", "FCM_MOCK", "FIREBASE_CREDENTIALS is not set"),
     ],
 )
 def test_unconfigured_worker_exits_with_the_reason(script: str, switch: str, message: str) -> None:
@@ -24,8 +24,24 @@ def test_unconfigured_worker_exits_with_the_reason(script: str, switch: str, mes
         "SPEEDCAM_SKIP_DOTENV": "true",
         "OCR_MOCK": "true",
         "FCM_MOCK": "true",
+        "FIREBASE_CREDENTIALS": "",
         switch: "false",
     }
     result = subprocess.run([str(REPO_ROOT / "scripts" / script)], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert message in result.stderr + result.stdout
+
+
+def test_alert_worker_refuses_a_missing_service_account_file() -> None:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "backend.config.settings.test",
+        "SPEEDCAM_SKIP_DOTENV": "true",
+        "FCM_MOCK": "false",
+        "FIREBASE_CREDENTIALS": "/nonexistent/service-account.json",
+    }
+    result = subprocess.run(
+        [str(REPO_ROOT / "scripts/start_alert_worker.sh")], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "/nonexistent/service-account.json is not a file" in result.stderr + result.stdout

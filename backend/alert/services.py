@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import logging
+import uuid
+
+from django.conf import settings
+from django.utils import timezone
 
 from backend.alert.messages import violation_message
-from backend.alert.senders import PermanentPushError, PushSender
+from backend.alert.senders import PermanentPushError, PushSender, UnknownOutcomePushError
+from backend.common.events_log import log_transition
+from backend.contracts.events import TOPIC_FCM_TOKEN_RETIRED, FcmTokenRetiredEvent
 from backend.detections.models import Detection
 from backend.detections.selectors import detection_by_id
+from backend.messaging.mqtt import MqttPublishError, process_publisher
 from backend.notifications import services as notification_services
+from backend.vehicles.models import Vehicle
 from backend.vehicles.selectors import vehicle_by_id
 
 logger = logging.getLogger(__name__)
+MQTT_CLIENT_PREFIX = "speedcam-alert"
 
 
 class DetectionNotReady(Exception):
@@ -19,8 +28,11 @@ class DetectionNotReady(Exception):
 
 
 def send_violation_alert(detection_id: int, *, sender: PushSender) -> None:
-    """Push the violation to the owner at most once. Transient send errors propagate
-    (after the claim is released) so the task can retry."""
+    """Push the violation to the owner at most once.
+
+    Raises TransientPushError (claim released) or ClaimHeld (another delivery is
+    sending) for the task to retry later.
+    """
     detection = detection_by_id(detection_id)
     if detection is None or detection.status != Detection.Status.COMPLETED:
         raise DetectionNotReady(f"detection {detection_id} is not completed")
@@ -37,21 +49,55 @@ def send_violation_alert(detection_id: int, *, sender: PushSender) -> None:
         )
         return
     message = violation_message(detection, plate=vehicle.plate_number, token=vehicle.fcm_token)
-    claim = notification_services.claim_violation_alert(
-        detection_id=detection_id,
-        event_id=event_id,
-        fcm_token=message.token,
-        title=message.title,
-        body=message.body,
-    )
+    try:
+        claim = notification_services.claim_violation_alert(
+            detection_id=detection_id,
+            event_id=event_id,
+            fcm_token=message.token,
+            title=message.title,
+            body=message.body,
+        )
+    except notification_services.ClaimHeld as held:
+        if held.age_s < settings.ALERT_CLAIM_STALE_S:
+            raise
+        notification_services.fail_abandoned_claim(held, event_id=event_id)
+        return
     if claim is None:
         return
     try:
         provider_message_id = sender.send(message)
     except PermanentPushError as error:
         notification_services.record_failed(claim, event_id=event_id, error=str(error))
+        if error.retire_token:
+            announce_token_retired(vehicle, reason=str(error), event_id=event_id)
+        return
+    except UnknownOutcomePushError as error:
+        notification_services.record_failed(claim, event_id=event_id, error=f"delivery unknown: {error}")
         return
     except Exception as error:
         notification_services.release_for_retry(claim, event_id=event_id, error=f"{type(error).__name__}: {error}")
         raise
     notification_services.record_sent(claim, event_id=event_id, provider_message_id=provider_message_id)
+
+
+def announce_token_retired(vehicle: Vehicle, *, reason: str, event_id: str) -> None:
+    """Tell the owner of vehicles_db that this token is dead; the alert role does not write there.
+
+    Best effort: if the announcement is lost, the next push to the token fails and
+    announces it again.
+    """
+    event = FcmTokenRetiredEvent(
+        event_id=str(uuid.uuid4()),
+        vehicle_id=vehicle.pk,
+        fcm_token=vehicle.fcm_token,
+        reason=reason[:500],
+        occurred_at=timezone.now().isoformat(),
+    )
+    try:
+        process_publisher(MQTT_CLIENT_PREFIX).publish(TOPIC_FCM_TOKEN_RETIRED, event.to_json())
+    except MqttPublishError as error:
+        logger.warning("token retirement not announced: %s", error, extra={"vehicle_id": vehicle.pk})
+        return
+    log_transition(
+        logger, "fcm token retirement announced", event_id=event_id, detection_id=None, vehicle_id=vehicle.pk
+    )

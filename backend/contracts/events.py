@@ -16,10 +16,12 @@ import math
 import re
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -30,6 +32,7 @@ from pydantic_core import PydanticCustomError
 
 TOPIC_DETECTIONS_NEW = "detections/new"
 TOPIC_DETECTIONS_COMPLETED = "detections/completed"
+TOPIC_FCM_TOKEN_RETIRED = "vehicles/fcm_token_retired"
 # RabbitMQ's MQTT plugin publishes into amq.topic with "/" turned into ".".
 ROUTING_KEY_DETECTIONS_NEW = "detections.new"
 ROUTING_KEY_DETECTIONS_COMPLETED = "detections.completed"
@@ -65,10 +68,20 @@ def parse_gcs_uri(uri: str) -> tuple[str, str]:
     return match["bucket"], match["object"]
 
 
+def _iso_string(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 string with a UTC offset")
+    return value
+
+
 def _require_offset(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must carry a UTC offset, e.g. 2026-11-23T10:02:03+09:00")
     return value
+
+
+# An ISO 8601 string with an offset; a bare number or a naive time is refused.
+OffsetDateTime = Annotated[datetime, BeforeValidator(_iso_string), AfterValidator(_require_offset)]
 
 
 class _Event(BaseModel):
@@ -94,7 +107,7 @@ class DetectionNewEvent(_Event):
     location: str = Field(min_length=1, max_length=MAX_LOCATION_LENGTH)
     detected_speed: float = Field(gt=0, le=MAX_SPEED_KMH, allow_inf_nan=False)
     speed_limit: float = Field(gt=0, le=MAX_LIMIT_KMH, allow_inf_nan=False)
-    detected_at: datetime
+    detected_at: OffsetDateTime
     image_gcs_uri: str = Field(max_length=MAX_GCS_URI_LENGTH)
     image_sha256: str
 
@@ -113,18 +126,6 @@ class DetectionNewEvent(_Event):
         if not _CAMERA_ID_PATTERN.match(value):
             raise ValueError("camera_id may contain letters, digits and _ . : - only")
         return value
-
-    @field_validator("detected_at", mode="before")
-    @classmethod
-    def _detected_at_is_iso_string(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            raise ValueError("detected_at must be an ISO 8601 string with offset")
-        return value
-
-    @field_validator("detected_at")
-    @classmethod
-    def _detected_at_has_offset(cls, value: datetime) -> datetime:
-        return _require_offset(value)
 
     @field_validator("image_gcs_uri")
     @classmethod
@@ -163,19 +164,17 @@ class DetectionCompletedEvent(_Event):
     plate: str | None = Field(default=None, max_length=MAX_PLATE_LENGTH)
     confidence: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
     vehicle_id: int | None = Field(default=None, gt=0, strict=True)
-    occurred_at: datetime
+    occurred_at: OffsetDateTime
 
-    @field_validator("occurred_at", mode="before")
-    @classmethod
-    def _occurred_at_is_iso_string(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            raise ValueError("occurred_at must be an ISO 8601 string with offset")
-        return value
 
-    @field_validator("occurred_at")
-    @classmethod
-    def _occurred_at_has_offset(cls, value: datetime) -> datetime:
-        return _require_offset(value)
+class FcmTokenRetiredEvent(_Event):
+    """`vehicles/fcm_token_retired`: the alert worker found a token FCM will never accept
+    (unregistered, invalid, other sender). The owner of vehicles_db clears it."""
+
+    vehicle_id: int = Field(gt=0, strict=True)
+    fcm_token: str = Field(min_length=1, max_length=255)
+    reason: str = Field(min_length=1, max_length=500)
+    occurred_at: OffsetDateTime
 
 
 def _decode(payload: bytes) -> dict[str, Any]:
@@ -210,13 +209,20 @@ def _reason_from(error: ValidationError) -> EventRejected:
     return EventRejected(reason, details)
 
 
-def parse_detection_new(payload: bytes, *, expected_bucket: str | None = None) -> DetectionNewEvent:
-    """Validate a raw `detections/new` payload; raise EventRejected with the reason."""
+EventT = TypeVar("EventT", bound=_Event)
+
+
+def _parse(model: type[EventT], payload: bytes) -> EventT:
     data = _decode(payload)
     try:
-        event = DetectionNewEvent.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise _reason_from(exc) from exc
+
+
+def parse_detection_new(payload: bytes, *, expected_bucket: str | None = None) -> DetectionNewEvent:
+    """Validate a raw `detections/new` payload; raise EventRejected with the reason."""
+    event = _parse(DetectionNewEvent, payload)
     if expected_bucket is not None and event.image_bucket != expected_bucket:
         raise EventRejected(
             "invalid_image_gcs_uri",
@@ -227,8 +233,9 @@ def parse_detection_new(payload: bytes, *, expected_bucket: str | None = None) -
 
 def parse_detection_completed(payload: bytes) -> DetectionCompletedEvent:
     """Validate a raw `detections/completed` payload; raise EventRejected with the reason."""
-    data = _decode(payload)
-    try:
-        return DetectionCompletedEvent.model_validate(data)
-    except ValidationError as exc:
-        raise _reason_from(exc) from exc
+    return _parse(DetectionCompletedEvent, payload)
+
+
+def parse_fcm_token_retired(payload: bytes) -> FcmTokenRetiredEvent:
+    """Validate a raw `vehicles/fcm_token_retired` payload; raise EventRejected with the reason."""
+    return _parse(FcmTokenRetiredEvent, payload)

@@ -7,10 +7,16 @@ from enum import StrEnum
 
 from django.conf import settings
 
-from backend.contracts.events import EventRejected, parse_detection_completed, parse_detection_new
+from backend.contracts.events import (
+    EventRejected,
+    parse_detection_completed,
+    parse_detection_new,
+    parse_fcm_token_retired,
+)
 from backend.detections import services as detection_services
 from backend.detections.selectors import detection_by_id
 from backend.messaging.dispatch import dispatch_alert, dispatch_ocr
+from backend.vehicles.services import retire_fcm_token
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +26,8 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     REDISPATCHED = "redispatched"
     ALERT_DISPATCHED = "alert_dispatched"
+    TOKEN_RETIRED = "token_retired"
+    TOKEN_ALREADY_REPLACED = "token_already_replaced"
 
 
 def handle_detection_new(payload: bytes) -> Outcome:
@@ -57,3 +65,14 @@ def handle_detection_completed(payload: bytes) -> Outcome:
         )
     dispatch_alert(detection_id=event.detection_id, event_id=str(event.event_id))
     return Outcome.ALERT_DISPATCHED
+
+
+def handle_fcm_token_retired(payload: bytes) -> Outcome:
+    """The alert worker found a dead token: clear it on the vehicle (main owns vehicles_db)."""
+    event = parse_fcm_token_retired(payload)
+    cleared = retire_fcm_token(vehicle_id=event.vehicle_id, fcm_token=event.fcm_token)
+    logger.info(
+        "fcm token retired" if cleared else "fcm token retirement ignored: token already replaced",
+        extra={"vehicle_id": event.vehicle_id, "reason": event.reason},
+    )
+    return Outcome.TOKEN_RETIRED if cleared else Outcome.TOKEN_ALREADY_REPLACED

@@ -24,9 +24,19 @@ import paho.mqtt.client as mqtt
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from backend.contracts.events import TOPIC_DETECTIONS_COMPLETED, TOPIC_DETECTIONS_NEW, EventRejected
+from backend.contracts.events import (
+    TOPIC_DETECTIONS_COMPLETED,
+    TOPIC_DETECTIONS_NEW,
+    TOPIC_FCM_TOKEN_RETIRED,
+    EventRejected,
+)
 from backend.ingest import metrics
-from backend.ingest.services import Outcome, handle_detection_completed, handle_detection_new
+from backend.ingest.services import (
+    Outcome,
+    handle_detection_completed,
+    handle_detection_new,
+    handle_fcm_token_retired,
+)
 from backend.messaging.mqtt import new_client
 
 logger = logging.getLogger(__name__)
@@ -34,6 +44,7 @@ logger = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable[[bytes], Outcome]] = {
     TOPIC_DETECTIONS_NEW: handle_detection_new,
     TOPIC_DETECTIONS_COMPLETED: handle_detection_completed,
+    TOPIC_FCM_TOKEN_RETIRED: handle_fcm_token_retired,
 }
 # In-place retries stay well inside the MQTT keepalive: the network loop is blocked meanwhile.
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0)

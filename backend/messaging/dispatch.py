@@ -30,7 +30,7 @@ def _app() -> Celery:
     return app
 
 
-def _send(name: str, *, kwargs: dict, queue: Queue, **options: object) -> None:
+def _send(name: str, *, kwargs: dict, queue: Queue, **options: object) -> str:
     global _connection
     app = _app()
     with _lock:
@@ -42,7 +42,7 @@ def _send(name: str, *, kwargs: dict, queue: Queue, **options: object) -> None:
         connection = _connection[1]
         try:
             connection.ensure_connection(max_retries=3)
-            app.send_task(name, kwargs=kwargs, queue=queue, connection=connection, **options)
+            return app.send_task(name, kwargs=kwargs, queue=queue, connection=connection, **options).id
         except Exception:
             # Start from a fresh connection next time; the caller retries the message.
             connection.release()
@@ -50,13 +50,20 @@ def _send(name: str, *, kwargs: dict, queue: Queue, **options: object) -> None:
             raise
 
 
-def dispatch_ocr(*, detection_id: int, event_id: str, detected_speed: float, speed_limit: float) -> None:
-    """Hand the OCR task to RabbitMQ; returns once the broker confirmed it."""
+def dispatch_ocr(*, detection_id: int, event_id: str, detected_speed: float, speed_limit: float) -> str:
+    """Hand the OCR task to RabbitMQ; returns its task id once the broker confirmed it."""
     priority = ocr_priority(detected_speed, speed_limit)
-    _send(OCR_TASK, kwargs={"detection_id": detection_id, "event_id": event_id}, queue=OCR_QUEUE, priority=priority)
-    log_transition(logger, "ocr task dispatched", event_id=event_id, detection_id=detection_id, priority=priority)
+    task_id = _send(
+        OCR_TASK, kwargs={"detection_id": detection_id, "event_id": event_id}, queue=OCR_QUEUE, priority=priority
+    )
+    log_transition(
+        logger, "ocr task dispatched", event_id=event_id, detection_id=detection_id, priority=priority, task_id=task_id
+    )
+    return task_id
 
 
-def dispatch_alert(*, detection_id: int, event_id: str) -> None:
-    _send(ALERT_TASK, kwargs={"detection_id": detection_id, "event_id": event_id}, queue=FCM_QUEUE)
-    log_transition(logger, "alert task dispatched", event_id=event_id, detection_id=detection_id)
+def dispatch_alert(*, detection_id: int, event_id: str) -> str:
+    """Hand the alert task to RabbitMQ; returns its task id once the broker confirmed it."""
+    task_id = _send(ALERT_TASK, kwargs={"detection_id": detection_id, "event_id": event_id}, queue=FCM_QUEUE)
+    log_transition(logger, "alert task dispatched", event_id=event_id, detection_id=detection_id, task_id=task_id)
+    return task_id

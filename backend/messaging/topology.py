@@ -78,10 +78,12 @@ def celery_config(
     broker_url: str,
     ocr_time_limit_s: int,
     alert_time_limit_s: int,
+    broker_heartbeat_s: int = 60,
 ) -> dict[str, Any]:
     """Celery settings shared by every role (lower-case Celery names)."""
     return {
         "broker_url": broker_url,
+        "broker_heartbeat": broker_heartbeat_s,
         "broker_connection_retry_on_startup": True,
         "result_backend": "django-db",
         "result_extended": True,

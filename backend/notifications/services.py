@@ -34,6 +34,15 @@ class Claim:
     token: str
 
 
+class ClaimHeld(Exception):
+    """Another delivery holds the send claim: sending now, or died with the outcome unknown."""
+
+    def __init__(self, notification: Notification, age_s: float) -> None:
+        super().__init__(f"notification {notification.pk} is claimed since {age_s:.1f}s")
+        self.notification = notification
+        self.age_s = age_s
+
+
 def _notification_for(detection_id: int, **defaults: object) -> Notification:
     key = violation_dedupe_key(detection_id)
     try:
@@ -49,10 +58,10 @@ def _notification_for(detection_id: int, **defaults: object) -> Notification:
 def claim_violation_alert(
     *, detection_id: int, event_id: str | None, fcm_token: str, title: str, body: str
 ) -> Claim | None:
-    """Take the right to push the alert for this detection, or None if it is not ours.
+    """Take the right to push the alert for this detection.
 
-    None means: already sent, already failed for good, or another delivery holds
-    the claim (sending now, or died with the outcome unknown).
+    Returns None when the notification is already final (sent or failed); raises
+    ClaimHeld when another delivery holds the claim.
     """
     notification = _notification_for(detection_id, fcm_token=fcm_token, title=title, body=body)
     if notification.status != Status.PENDING:
@@ -62,17 +71,41 @@ def claim_violation_alert(
     claimed = Notification.objects.filter(pk=notification.pk, status=Status.PENDING, claim_token__isnull=True).update(
         claim_token=token, claimed_at=now, fcm_token=fcm_token, title=title, body=body, updated_at=now
     )
-    if not claimed:
-        log_transition(
-            logger,
-            "notification claim held elsewhere",
-            event_id=event_id,
-            detection_id=detection_id,
-            notification_id=notification.pk,
-        )
-        return None
     notification.refresh_from_db()
-    return Claim(notification=notification, token=token)
+    if claimed:
+        return Claim(notification=notification, token=token)
+    if notification.status != Status.PENDING:
+        return None
+    age_s = (now - notification.claimed_at).total_seconds() if notification.claimed_at else 0.0
+    log_transition(
+        logger,
+        "notification claim held elsewhere",
+        event_id=event_id,
+        detection_id=detection_id,
+        notification_id=notification.pk,
+        claim_age_s=round(age_s, 3),
+    )
+    raise ClaimHeld(notification, age_s)
+
+
+def fail_abandoned_claim(held: ClaimHeld, *, event_id: str | None) -> None:
+    """The claim holder died between send and record: the push may or may not have gone
+    out. Never send again; record that the outcome is unknown."""
+    notification = held.notification
+    reason = f"delivery unknown: the sending worker stopped between send and record (claimed {held.age_s:.0f}s ago)"
+    Notification.objects.filter(pk=notification.pk, status=Status.PENDING, claim_token=notification.claim_token).update(
+        status=Status.FAILED, claim_token=None, error_message=reason, updated_at=timezone.now()
+    )
+    log_transition(
+        logger,
+        "notification failed",
+        event_id=event_id,
+        detection_id=notification.detection_id,
+        notification_id=notification.pk,
+        level=logging.WARNING,
+        status=Status.FAILED,
+        error=reason,
+    )
 
 
 def record_sent(claim: Claim, *, event_id: str | None, provider_message_id: str) -> None:

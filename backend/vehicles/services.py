@@ -15,3 +15,9 @@ def register_vehicle(
     vehicle.full_clean()
     vehicle.save()
     return vehicle
+
+
+def retire_fcm_token(*, vehicle_id: int, fcm_token: str) -> bool:
+    """Clear a token FCM refuses for good. Only if it is still the vehicle's token: the
+    owner's app may have registered a fresh one meanwhile. Returns whether it was cleared."""
+    return bool(Vehicle.objects.filter(pk=vehicle_id, fcm_token=fcm_token).update(fcm_token=None))

@@ -26,6 +26,7 @@ RMQ_MQTT_PORT="${RMQ_MQTT_PORT:-$((1884 + _base))}"
 RMQ_MGMT_PORT="${RMQ_MGMT_PORT:-$((15673 + _base))}"
 RMQ_EPMD_PORT="${RMQ_EPMD_PORT:-$((4370 + _base))}"
 GCS_PORT="${GCS_PORT:-$((9023 + _base))}"
+FCM_PORT="${FCM_PORT:-$((9099 + _base))}"
 API_PORT="${API_PORT:-$((8000 + _base))}"
 FLOWER_PORT="${FLOWER_PORT:-$((5555 + _base))}"
 INGEST_METRICS_PORT="${INGEST_METRICS_PORT:-$((9108 + _base))}"
@@ -244,15 +245,44 @@ stop_gcs() {
   kill "$(cat "$GCS_DIR/gcs.pid")" 2>/dev/null || true
 }
 
+# --- FCM emulator (firebase-admin talks to it through FCM_ENDPOINT) -------------------
+
+FCM_DIR="$STATE_DIR/fcm"
+FIREBASE_PROJECT_ID=speedcam-local
+
+start_fcm() {
+  mkdir -p "$FCM_DIR"
+  if [ ! -s "$FCM_DIR/service-account.json" ]; then
+    "$PY" "$REPO_ROOT/scripts/fcm_emulator.py" service-account --out "$FCM_DIR/service-account.json" \
+      --project "$FIREBASE_PROJECT_ID" --token-uri "http://127.0.0.1:$FCM_PORT/token"
+  fi
+  if pid_alive "$FCM_DIR/fcm.pid" && port_open "$FCM_PORT"; then
+    log "FCM emulator already running on 127.0.0.1:$FCM_PORT"; return 0
+  fi
+  port_open "$FCM_PORT" && die "port $FCM_PORT is taken by another process"
+  log "starting FCM emulator on 127.0.0.1:$FCM_PORT"
+  nohup "$PY" "$REPO_ROOT/scripts/fcm_emulator.py" serve --host 127.0.0.1 --port "$FCM_PORT" \
+    --service-account "$FCM_DIR/service-account.json" >"$FCM_DIR/fcm.log" 2>&1 &
+  echo $! >"$FCM_DIR/fcm.pid"
+  wait_for_port "$FCM_PORT" 30 "FCM emulator"
+}
+
+stop_fcm() {
+  pid_alive "$FCM_DIR/fcm.pid" || return 0
+  log "stopping FCM emulator"
+  kill "$(cat "$FCM_DIR/fcm.pid")" 2>/dev/null || true
+}
+
 start_services() {
   start_mariadb & local db=$!
   start_gcs & local gcs=$!
+  start_fcm & local fcm=$!
   start_rabbitmq & local mq=$!
-  wait $db && wait $gcs && wait $mq || die "a service failed to start"
+  wait $db && wait $gcs && wait $fcm && wait $mq || die "a service failed to start"
 }
 
 stop_services() {
-  stop_gcs; stop_mariadb & stop_rabbitmq; wait
+  stop_gcs; stop_fcm; stop_mariadb & stop_rabbitmq; wait
 }
 
 # Environment for Django and the workers, matching this profile's services.
@@ -262,6 +292,7 @@ DB_HOST=127.0.0.1
 DB_PORT=$DB_PORT
 DB_USER=$DB_USER
 DB_PASSWORD=$DB_PASSWORD
+DB_SSL_MODE=disabled
 RABBITMQ_HOST=127.0.0.1
 CELERY_BROKER_URL=amqp://$RMQ_USER:$RMQ_PASSWORD@127.0.0.1:$RMQ_AMQP_PORT/$RMQ_VHOST
 MQTT_HOST=127.0.0.1
@@ -271,6 +302,9 @@ MQTT_PASSWORD=$RMQ_PASSWORD
 RABBITMQ_MANAGEMENT_URL=http://127.0.0.1:$RMQ_MGMT_PORT
 GCS_BUCKET_NAME=$GCS_BUCKET_NAME
 STORAGE_EMULATOR_HOST=http://127.0.0.1:$GCS_PORT
+FIREBASE_CREDENTIALS=$FCM_DIR/service-account.json
+FIREBASE_PROJECT_ID=$FIREBASE_PROJECT_ID
+FCM_ENDPOINT=http://127.0.0.1:$FCM_PORT
 ENV
 }
 

@@ -11,6 +11,7 @@ from backend.contracts.events import (
     EventRejected,
     parse_detection_completed,
     parse_detection_new,
+    parse_fcm_token_retired,
 )
 from tests.support.events import TEST_BUCKET, encode, new_event
 
@@ -133,4 +134,36 @@ def test_invalid_completed_events_are_rejected(overrides: dict, reason: str) -> 
     }
     with pytest.raises(EventRejected) as rejected:
         parse_detection_completed(json.dumps(payload).encode())
+    assert rejected.value.reason == reason
+
+
+def _retired(**overrides: object) -> bytes:
+    payload = {
+        "event_id": new_event()["event_id"],
+        "vehicle_id": 3,
+        "fcm_token": "tok",
+        "reason": "UNREGISTERED",
+        "occurred_at": "2026-11-23T01:02:03+00:00",
+        **overrides,
+    }
+    return json.dumps(payload).encode()
+
+
+def test_token_retired_event_parses() -> None:
+    event = parse_fcm_token_retired(_retired())
+    assert event.vehicle_id == 3 and event.fcm_token == "tok"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"vehicle_id": "3"}, "invalid_vehicle_id"),
+        ({"fcm_token": ""}, "invalid_fcm_token"),
+        ({"fcm_token": "t" * 256}, "invalid_fcm_token"),
+        ({"occurred_at": "now"}, "invalid_occurred_at"),
+    ],
+)
+def test_invalid_token_retired_events_are_rejected(overrides: dict, reason: str) -> None:
+    with pytest.raises(EventRejected) as rejected:
+        parse_fcm_token_retired(_retired(**overrides))
     assert rejected.value.reason == reason

@@ -36,9 +36,5 @@ def events_for(pipeline: Pipeline, event_id: str) -> list[dict[str, Any]]:
 
 
 def pushes_to(pipeline: Pipeline, token: str) -> list[dict[str, Any]]:
-    """The witness of the push stand-in: one 'mock push' log line per push delivered."""
-    return [
-        event
-        for event in pipeline.alert.log_events()
-        if event.get("message") == "mock push" and event.get("token_tail") == token[-6:]
-    ]
+    """The witness: every message the FCM emulator accepted for this token."""
+    return pipeline.services.fcm.messages_to(token)

@@ -102,7 +102,9 @@ class Pipeline:
             "DJANGO_SETTINGS_MODULE": "backend.config.settings.test",
             "SPEEDCAM_SKIP_DOTENV": "true",
             "OCR_MOCK": "true",
-            "FCM_MOCK": "true",
+            "FCM_MOCK": "false",  # the real firebase-admin SDK, against the FCM emulator
+            "FCM_TIMEOUT_S": "2",
+            "ALERT_CLAIM_STALE_S": "3",
             "OCR_CONCURRENCY": "2",
             "ALERT_CONCURRENCY": "20",
             "OCR_MAX_RETRIES": "2",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import threading
+import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from google.auth.credentials import AnonymousCredentials
@@ -35,6 +38,7 @@ class TestServices:
         self.bucket = self.env["GCS_BUCKET_NAME"]
         self.broker_url = self.env["CELERY_BROKER_URL"]
         self.mqtt_port = int(self.env["MQTT_PORT"])
+        self.fcm = FcmEmulator(self.env["FCM_ENDPOINT"])
 
     # --- lifecycle ---------------------------------------------------------------
     def start(self) -> None:
@@ -93,3 +97,34 @@ class TestServices:
         finally:
             client.disconnect()
             client.loop_stop()
+
+
+class FcmEmulator:
+    """Control and read the local FCM endpoint (scripts/fcm_emulator.py)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def _post(self, path: str, body: dict[str, Any]) -> None:
+        request = urllib.request.Request(
+            f"{self.base_url}{path}",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(request, timeout=10).read()
+
+    def configure(self, *, latency_ms: float = 0, rules: list[dict[str, Any]] | None = None) -> None:
+        self._post("/_control/config", {"latency_ms": latency_ms, "rules": rules or []})
+
+    def reset(self) -> None:
+        self._post("/_control/reset", {})
+
+    def state(self) -> dict[str, Any]:
+        return json.load(urllib.request.urlopen(f"{self.base_url}/_control/messages", timeout=10))
+
+    def messages_to(self, token: str) -> list[dict[str, Any]]:
+        return [m["message"] for m in self.state()["messages"] if m["message"].get("token") == token]
+
+    def refused_for(self, token: str) -> list[dict[str, Any]]:
+        return [m for m in self.state()["refused"] if m["message"].get("token") == token]

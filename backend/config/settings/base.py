@@ -121,10 +121,30 @@ DB_PORT = _positive_int("DB_PORT", 3306, maximum=65535)
 DB_USER = env.str("DB_USER", default="speedcam")
 DB_PASSWORD = env.str("DB_PASSWORD", default="speedcam-pass")
 DB_CONN_MAX_AGE = env.int("DB_CONN_MAX_AGE", default=60)
+# TLS to the database. PyMySQL's own default ("preferred") builds a TLS context, CA bundle
+# and all, for every new connection; on a loopback or private network say "disabled".
+DB_SSL_MODE = _choice("DB_SSL_MODE", "preferred", {"disabled", "preferred", "required"})
+DB_SSL_CA = env.str("DB_SSL_CA", default="")
+if DB_SSL_MODE == "required" and not DB_SSL_CA:
+    raise ImproperlyConfigured("DB_SSL_MODE=required needs DB_SSL_CA (the server's CA certificate file)")
+# Connections per database shared by all threads or greenlets of a process (0: Django's
+# one connection per thread). The gevent alert worker needs it: there every task runs in
+# a new greenlet, which would otherwise open (and leave behind) a connection of its own.
+DB_POOL_SIZE = env.int("DB_POOL_SIZE", default=0)
+if not 0 <= DB_POOL_SIZE <= 1000:
+    raise ImproperlyConfigured(f"DB_POOL_SIZE must be 0..1000, got {DB_POOL_SIZE}")
+
+
+def _tls_options() -> dict:
+    if DB_SSL_MODE == "disabled":
+        return {"ssl_disabled": True}
+    if DB_SSL_MODE == "required":
+        return {"ssl": {"ca": DB_SSL_CA}}
+    return {}
 
 
 def _database(name: str) -> dict:
-    return {
+    database = {
         "ENGINE": "django.db.backends.mysql",
         "NAME": name,
         "USER": DB_USER,
@@ -138,9 +158,21 @@ def _database(name: str) -> dict:
             "isolation_level": "read committed",
             "init_command": "SET sql_mode='STRICT_TRANS_TABLES', time_zone='+00:00'",
             "connect_timeout": 5,
+            **_tls_options(),
         },
         "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
     }
+    if DB_POOL_SIZE:
+        database["ENGINE"] = "dj_db_conn_pool.backends.mysql"
+        # Each task gives its connections back to the pool when it ends.
+        database["CONN_MAX_AGE"] = 0
+        database["POOL_OPTIONS"] = {
+            "POOL_SIZE": DB_POOL_SIZE,
+            "MAX_OVERFLOW": DB_POOL_SIZE,
+            "RECYCLE": 3600,
+            "PRE_PING": True,
+        }
+    return database
 
 
 DATABASES = {
@@ -177,6 +209,12 @@ RABBITMQ_HOST = env.str("RABBITMQ_HOST", default="127.0.0.1")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"amqp://speedcam:speedcam-pass@{RABBITMQ_HOST}:5672/speedcam")
 if not CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
     raise ImproperlyConfigured("CELERY_BROKER_URL must be an amqp:// URL (RabbitMQ)")
+# AMQP heartbeat, seconds (0: off). scripts/start_alert_worker.sh turns it off for the
+# gevent worker: with heartbeats on, Celery's green consumer loop waits 100 ms on the
+# event connection per cycle, which caps intake at about 10 tasks/s.
+BROKER_HEARTBEAT_S = env.int("BROKER_HEARTBEAT_S", default=60)
+if BROKER_HEARTBEAT_S < 0:
+    raise ImproperlyConfigured(f"BROKER_HEARTBEAT_S must be >= 0, got {BROKER_HEARTBEAT_S}")
 
 MQTT_HOST = env.str("MQTT_HOST", default=RABBITMQ_HOST)
 MQTT_PORT = _positive_int("MQTT_PORT", 1883, maximum=65535)
@@ -197,6 +235,14 @@ STORAGE_EMULATOR_HOST = env.str("STORAGE_EMULATOR_HOST", default="")
 GCS_RETRY_DEADLINE_S = _positive_float("GCS_RETRY_DEADLINE_S", 10.0)
 GOOGLE_APPLICATION_CREDENTIALS = env.str("GOOGLE_APPLICATION_CREDENTIALS", default="")
 FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
+FIREBASE_PROJECT_ID = env.str("FIREBASE_PROJECT_ID", default="")
+# Base URL of an FCM HTTP v1 endpoint other than Google's (the local emulator); empty: Google.
+FCM_ENDPOINT = env.str("FCM_ENDPOINT", default="")
+if FCM_ENDPOINT and not FCM_ENDPOINT.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"FCM_ENDPOINT must be an http(s):// URL, got {FCM_ENDPOINT!r}")
+FCM_TIMEOUT_S = _positive_float("FCM_TIMEOUT_S", 10.0)
+# How long FCM keeps trying to reach an offline phone.
+FCM_TTL_S = _positive_int("FCM_TTL_S", 86_400, maximum=2_419_200)
 
 OCR_MOCK = _bool("OCR_MOCK", False)
 FCM_MOCK = _bool("FCM_MOCK", False)
@@ -209,6 +255,11 @@ OCR_TIME_LIMIT_S = _positive_int("OCR_TIME_LIMIT_S", 60)
 ALERT_MAX_RETRIES = env.int("ALERT_MAX_RETRIES", default=5)
 ALERT_RETRY_BACKOFF_S = _positive_float("ALERT_RETRY_BACKOFF_S", 2.0)
 ALERT_TIME_LIMIT_S = _positive_int("ALERT_TIME_LIMIT_S", 30)
+# A send claim older than this was left by a worker that died mid-send: its outcome is
+# unknown, and the notification is failed rather than pushed a second time.
+ALERT_CLAIM_STALE_S = _positive_float("ALERT_CLAIM_STALE_S", 120.0)
+if ALERT_CLAIM_STALE_S <= FCM_TIMEOUT_S:
+    raise ImproperlyConfigured("ALERT_CLAIM_STALE_S must be longer than FCM_TIMEOUT_S")
 for _name, _value in (("OCR_MAX_RETRIES", OCR_MAX_RETRIES), ("ALERT_MAX_RETRIES", ALERT_MAX_RETRIES)):
     if not 0 <= _value <= 100:
         raise ImproperlyConfigured(f"{_name} must be 0..100, got {_value}")
@@ -221,6 +272,7 @@ CELERY = celery_config(
     broker_url=CELERY_BROKER_URL,
     ocr_time_limit_s=OCR_TIME_LIMIT_S,
     alert_time_limit_s=ALERT_TIME_LIMIT_S,
+    broker_heartbeat_s=BROKER_HEARTBEAT_S,
 )
 
 LOGGING = {

@@ -8,6 +8,7 @@ import os
 
 for _name, _value in {
     "DB_PORT": "3317",
+    "DB_SSL_MODE": "disabled",
     "CELERY_BROKER_URL": "amqp://speedcam:speedcam-pass@127.0.0.1:5683/speedcam",
     "MQTT_PORT": "1894",
     "STORAGE_EMULATOR_HOST": "http://127.0.0.1:9033",

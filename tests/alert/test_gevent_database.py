@@ -1,0 +1,47 @@
+"""PyMySQL is pure Python: under gevent's monkey-patching its socket waits yield to the
+hub, so one greenlet's query does not hold up the others. Proven on the real MariaDB."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.support.services import REPO_ROOT, TestServices
+
+PROBE = r"""
+from gevent import monkey; monkey.patch_all()
+import json, time, django, gevent
+django.setup()
+from django.db import connections
+
+def query():
+    started = time.monotonic()
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT SLEEP(0.5)")
+    finished = time.monotonic()
+    connections["default"].close()
+    return started, finished
+
+greenlets = [gevent.spawn(query) for _ in range(5)]
+gevent.joinall(greenlets, raise_error=True)
+print(json.dumps([g.value for g in greenlets]))
+"""
+
+
+def test_database_waits_yield_to_other_greenlets(services: TestServices) -> None:
+    env = {
+        **os.environ,
+        **services.env,
+        "DJANGO_SETTINGS_MODULE": "backend.config.settings.test",
+        "SPEEDCAM_SKIP_DOTENV": "true",
+        "DB_POOL_SIZE": "5",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    intervals = json.loads(result.stdout.strip().splitlines()[-1])
+    # Every query started before any finished: all five were in the server at once.
+    assert max(start for start, _ in intervals) < min(end for _, end in intervals)
