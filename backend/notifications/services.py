@@ -63,15 +63,24 @@ def claim_violation_alert(
     Returns None when the notification is already final (sent or failed); raises
     ClaimHeld when another delivery holds the claim.
     """
-    notification = _notification_for(detection_id, fcm_token=fcm_token, title=title, body=body)
-    if notification.status != Status.PENDING:
-        return None
     token = str(uuid.uuid4())
     now = timezone.now()
-    claimed = Notification.objects.filter(pk=notification.pk, status=Status.PENDING, claim_token__isnull=True).update(
-        claim_token=token, claimed_at=now, fcm_token=fcm_token, title=title, body=body, updated_at=now
+    fields = {"fcm_token": fcm_token, "title": title, "body": body, "claim_token": token, "claimed_at": now}
+    try:
+        # First delivery (the usual case): one INSERT, atomic on its own in autocommit,
+        # creates the row already claimed.
+        notification = Notification.objects.create(
+            detection_id=detection_id, dedupe_key=violation_dedupe_key(detection_id), **fields
+        )
+        return Claim(notification=notification, token=token)
+    except IntegrityError:
+        pass
+    # A redelivery or a retry: claim the existing row if it is pending and unclaimed.
+    key = violation_dedupe_key(detection_id)
+    claimed = Notification.objects.filter(dedupe_key=key, status=Status.PENDING, claim_token__isnull=True).update(
+        updated_at=now, **fields
     )
-    notification.refresh_from_db()
+    notification = Notification.objects.get(dedupe_key=key)
     if claimed:
         return Claim(notification=notification, token=token)
     if notification.status != Status.PENDING:

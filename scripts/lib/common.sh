@@ -6,6 +6,7 @@
 # SPEEDCAM_PROFILE selects a port set and a state directory, so the test suite
 # never touches a running demo:  dev -> .state/dev  (./scripts/up.sh)
 #                                test -> .state/test (./scripts/test.sh)
+#                                bench -> .state/bench (scripts/bench/*)
 
 set -euo pipefail
 
@@ -18,7 +19,8 @@ PY="$VENV/bin/python"
 case "$SPEEDCAM_PROFILE" in
   dev)  _base=0 ;;
   test) _base=10 ;;
-  *) echo "SPEEDCAM_PROFILE must be dev or test, got '$SPEEDCAM_PROFILE'" >&2; exit 2 ;;
+  bench) _base=20 ;;
+  *) echo "SPEEDCAM_PROFILE must be dev, test or bench, got '$SPEEDCAM_PROFILE'" >&2; exit 2 ;;
 esac
 DB_PORT="${DB_PORT:-$((3307 + _base))}"
 RMQ_AMQP_PORT="${RMQ_AMQP_PORT:-$((5673 + _base))}"

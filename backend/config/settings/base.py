@@ -190,7 +190,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = env.str("STATIC_ROOT", default=str(REPO_ROOT / ".state" / "static"))
+# Where collectstatic writes (the Docker image sets it); unset, WhiteNoise serves from the apps.
+STATIC_ROOT = env.str("STATIC_ROOT", default="") or None
 # gunicorn serves the admin's static files through WhiteNoise; without collectstatic
 # (development, tests) it finds them in the apps.
 WHITENOISE_USE_FINDERS = True

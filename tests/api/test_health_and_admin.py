@@ -1,0 +1,61 @@
+"""The main role's HTTP faces on the real databases and broker."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from backend.detections.models import Detection
+from backend.vehicles.models import Vehicle
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+def test_healthz_answers_without_touching_anything(client: Client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_checks_every_database_and_the_broker(client: Client) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {
+        "default": "ok",
+        "vehicles_db": "ok",
+        "detections_db": "ok",
+        "notifications_db": "ok",
+        "broker": "ok",
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/vehicles/vehicle/",
+        "/admin/detections/detection/",
+        "/admin/notifications/notification/",
+        "/admin/django_celery_results/taskresult/",
+    ],
+)
+def test_admin_lists_render_from_their_own_database(client: Client, path: str) -> None:
+    get_user_model().objects.create_superuser("root", password="pw")
+    Vehicle.objects.create(plate_number="12가3456", owner_name="홍길동")
+    Detection.objects.create(
+        event_id="e",
+        detected_speed=90,
+        speed_limit=60,
+        image_gcs_uri="gs://b/o",
+        image_sha256="0" * 64,
+        detected_at="2026-11-23T01:00:00Z",
+        ocr_result="12가3456",
+    )
+    client.login(username="root", password="pw")
+    response = client.get(path)
+    assert response.status_code == 200
+    if "vehicle" in path or "detection" in path:
+        assert "12가3456" in response.content.decode()
+
+
+def test_anonymous_admin_is_redirected_to_login(client: Client) -> None:
+    response = client.get("/admin/detections/detection/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
