@@ -1,10 +1,8 @@
 from django.contrib import admin
-from django.urls import path
-
-from backend.api import views
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("healthz", views.healthz, name="healthz"),
-    path("readyz", views.readyz, name="readyz"),
+    path("", include("django_prometheus.urls")),  # /metrics
+    path("", include("backend.api.urls")),
 ]

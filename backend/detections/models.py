@@ -26,6 +26,8 @@ class Detection(models.Model):
     detected_at = models.DateTimeField()
     processed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # A person should look at this one: no valid plate read, or an uncertain match.
+    needs_review = models.BooleanField(default=False)
     error_message = models.TextField(null=True, blank=True)
     # When the OCR task was handed to the broker; a redelivered event with this set
     # publishes nothing, one without it (publish lost before the ack) publishes again.
@@ -40,6 +42,10 @@ class Detection(models.Model):
             models.Index(fields=["detected_at"], name="idx_detected_at"),
             models.Index(fields=["status", "created_at"], name="idx_status_created"),
             models.Index(fields=["camera_id", "detected_at"], name="idx_camera_detected"),
+            # The operators' list: newest first, usually narrowed by status or plate.
+            models.Index(fields=["status", "detected_at"], name="idx_status_detected"),
+            models.Index(fields=["ocr_result", "detected_at"], name="idx_plate_detected"),
+            models.Index(fields=["needs_review", "detected_at"], name="idx_review_detected"),
         ]
         constraints = [
             models.CheckConstraint(

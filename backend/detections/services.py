@@ -89,6 +89,7 @@ def complete_detection(
     detection.processed_at = timezone.now()
     detection.status = Status.COMPLETED
     detection.error_message = None
+    detection.needs_review = plate is None
     Detection.objects.filter(pk=detection.pk).exclude(status=Status.FAILED).update(
         ocr_result=plate,
         ocr_confidence=confidence,
@@ -96,6 +97,7 @@ def complete_detection(
         processed_at=detection.processed_at,
         status=Status.COMPLETED,
         error_message=None,
+        needs_review=detection.needs_review,
         updated_at=detection.processed_at,
     )
     log_transition(

@@ -1,9 +1,25 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from backend.notifications.models import Notification
 
 
 def notifications_for_detection(detection_id: int) -> QuerySet[Notification]:
     return Notification.objects.filter(detection_id=detection_id).order_by("created_at")
+
+
+def notifications_by_detection(detection_ids: list[int]) -> dict[int, list[Notification]]:
+    grouped: dict[int, list[Notification]] = {}
+    for notification in Notification.objects.filter(detection_id__in=detection_ids).order_by("created_at"):
+        grouped.setdefault(notification.detection_id, []).append(notification)
+    return grouped
+
+
+def notified_detection_ids() -> QuerySet:
+    return Notification.objects.values_list("detection_id", flat=True).distinct()
+
+
+def notification_status_counts() -> dict[str, int]:
+    counts = dict(Notification.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    return {status: counts.get(status, 0) for status in Notification.Status.values}

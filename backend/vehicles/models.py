@@ -8,6 +8,8 @@ class Vehicle(models.Model):
     owner_name = models.CharField(max_length=100, blank=True, null=True)
     owner_phone = models.CharField(max_length=20, blank=True, null=True)
     fcm_token = models.CharField(max_length=255, blank=True, null=True)
+    # The owner's API account (auth user in the default database; a plain id, no FK).
+    owner_user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

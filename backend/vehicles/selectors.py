@@ -9,3 +9,12 @@ def vehicle_by_plate(plate_number: str) -> Vehicle | None:
 
 def vehicle_by_id(vehicle_id: int) -> Vehicle | None:
     return Vehicle.objects.filter(pk=vehicle_id).first()
+
+
+def vehicles_by_ids(vehicle_ids: set[int]) -> dict[int, Vehicle]:
+    """One query for a page of detections (the application-side join across databases)."""
+    return Vehicle.objects.in_bulk(list(vehicle_ids)) if vehicle_ids else {}
+
+
+def vehicle_ids_of_owner(user_id: int) -> list[int]:
+    return list(Vehicle.objects.filter(owner_user_id=user_id).values_list("id", flat=True))

@@ -4,13 +4,19 @@ from backend.vehicles.models import Vehicle
 
 
 def register_vehicle(
-    *, plate_number: str, owner_name: str = "", owner_phone: str = "", fcm_token: str | None = None
+    *,
+    plate_number: str,
+    owner_name: str | None = "",
+    owner_phone: str | None = "",
+    fcm_token: str | None = None,
+    owner_user_id: int | None = None,
 ) -> Vehicle:
     vehicle = Vehicle(
         plate_number=plate_number.strip(),
         owner_name=owner_name or None,
         owner_phone=owner_phone or None,
         fcm_token=fcm_token or None,
+        owner_user_id=owner_user_id,
     )
     vehicle.full_clean()
     vehicle.save()
@@ -21,3 +27,8 @@ def retire_fcm_token(*, vehicle_id: int, fcm_token: str) -> bool:
     """Clear a token FCM refuses for good. Only if it is still the vehicle's token: the
     owner's app may have registered a fresh one meanwhile. Returns whether it was cleared."""
     return bool(Vehicle.objects.filter(pk=vehicle_id, fcm_token=fcm_token).update(fcm_token=None))
+
+
+def set_fcm_token(vehicle: Vehicle, fcm_token: str | None) -> None:
+    vehicle.fcm_token = fcm_token
+    vehicle.save(update_fields=["fcm_token", "updated_at"])

@@ -142,6 +142,10 @@ GRANT ALL PRIVILEGES ON \`speedcam\_detections\`.* TO '$DB_USER'@'127.0.0.1', '$
 GRANT ALL PRIVILEGES ON \`speedcam\_notifications\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
 GRANT ALL PRIVILEGES ON \`test\_speedcam%\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
 SQL
+  # Named time zones (Asia/Seoul) for per-day statistics in local time: loaded once.
+  if [ "$(mariadb_root -N -e 'SELECT COUNT(*) FROM mysql.time_zone_name')" = 0 ]; then
+    mariadb-tzinfo-to-sql /usr/share/zoneinfo 2>/dev/null | mariadb_root mysql
+  fi
 }
 
 stop_mariadb() {

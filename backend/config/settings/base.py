@@ -76,7 +76,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
     "drf_yasg",
+    "django_prometheus",
     "django_celery_results",
     "backend.vehicles",
     "backend.detections",
@@ -86,6 +89,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -95,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "backend.config.urls"
@@ -201,9 +206,33 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "backend.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env.str("API_THROTTLE_AUTH", default="10/minute"),
+        "fcm_token": env.str("API_THROTTLE_FCM_TOKEN", default="30/hour"),
+    },
+    "DATETIME_FORMAT": "iso-8601",
 }
+SWAGGER_SETTINGS = {
+    "SECURITY_DEFINITIONS": {
+        "Bearer": {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "description": "Bearer <token> (manage.py create_api_token)",
+        },
+    },
+    "USE_SESSION_AUTH": False,
+}
+SWAGGER_USE_COMPAT_RENDERERS = False
+# How long a snapshot link from the violation detail stays valid.
+EVIDENCE_URL_TTL_S = _positive_int("EVIDENCE_URL_TTL_S", 300, maximum=604_800)
 
 # --- Broker, MQTT, storage, push ---------------------------------------------------
 RABBITMQ_HOST = env.str("RABBITMQ_HOST", default="127.0.0.1")

@@ -1,0 +1,54 @@
+"""The query parameters of the operators' API (django-filter: invalid values give 400)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import F, QuerySet
+
+from backend.detections.models import Detection
+from backend.notifications.models import Notification
+from backend.notifications.selectors import notified_detection_ids
+
+
+class ViolationFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Detection.Status.choices)
+    camera_id = django_filters.CharFilter(max_length=50)
+    plate = django_filters.CharFilter(field_name="ocr_result", max_length=20, help_text="exact plate, e.g. 12가3456")
+    plate_prefix = django_filters.CharFilter(
+        field_name="ocr_result", lookup_expr="startswith", max_length=20, help_text="plate prefix, e.g. 12가"
+    )
+    vehicle_id = django_filters.NumberFilter(min_value=1)
+    detected_from = django_filters.IsoDateTimeFilter(
+        field_name="detected_at", lookup_expr="gte", help_text="ISO 8601, inclusive"
+    )
+    detected_to = django_filters.IsoDateTimeFilter(
+        field_name="detected_at", lookup_expr="lt", help_text="ISO 8601, exclusive"
+    )
+    min_overspeed = django_filters.NumberFilter(
+        method="filter_min_overspeed", min_value=0, help_text="km/h over the limit, at least"
+    )
+    needs_review = django_filters.BooleanFilter(help_text="flagged for a person to check")
+    has_notification = django_filters.BooleanFilter(method="filter_has_notification")
+
+    class Meta:
+        model = Detection
+        fields: list[str] = []
+
+    def filter_min_overspeed(self, queryset: QuerySet, name: str, value: float) -> QuerySet:
+        return queryset.filter(detected_speed__gte=F("speed_limit") + value)
+
+    def filter_has_notification(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        # notifications live in another database: resolve the ids there, filter here.
+        ids = list(notified_detection_ids())
+        return queryset.filter(id__in=ids) if value else queryset.exclude(id__in=ids)
+
+
+class NotificationFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Notification.Status.choices)
+    detection_id = django_filters.NumberFilter(min_value=1)
+    sent_from = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
+    sent_to = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="lt")
+
+    class Meta:
+        model = Notification
+        fields: list[str] = []
