@@ -14,8 +14,11 @@ class ViolationFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Detection.Status.choices)
     camera_id = django_filters.CharFilter(max_length=50)
     plate = django_filters.CharFilter(field_name="ocr_result", max_length=20, help_text="exact plate, e.g. 12가3456")
+    # istartswith, not startswith: on MySQL/MariaDB startswith becomes LIKE BINARY, which cannot
+    # use the plate index under a _ci collation (full scan: 2.7 s at 1M rows). Plates are digits
+    # and Hangul, so case folding changes nothing.
     plate_prefix = django_filters.CharFilter(
-        field_name="ocr_result", lookup_expr="startswith", max_length=20, help_text="plate prefix, e.g. 12가"
+        field_name="ocr_result", lookup_expr="istartswith", max_length=20, help_text="plate prefix, e.g. 12가"
     )
     vehicle_id = django_filters.NumberFilter(min_value=1)
     detected_from = django_filters.IsoDateTimeFilter(

@@ -1,0 +1,124 @@
+"""Driver of scripts/bench/api (run through that script: it starts the services)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from io import StringIO
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))
+
+import django
+
+django.setup()
+
+from django.core.management import call_command
+from django.db import connections
+from django.test import Client
+
+# One statement, rows made by MariaDB's sequence engine: 30 days, 50 cameras, 9 Hangul
+# syllables, 60 % matched to vehicles, 3 % failed, 2 % pending, 5 % flagged for review.
+SEED_SQL = """
+INSERT INTO detections (event_id, vehicle_id, detected_speed, speed_limit, location, camera_id, image_gcs_uri,
+    image_sha256, ocr_result, ocr_confidence, detected_at, processed_at, status, error_message, needs_review,
+    ocr_dispatched_at, created_at, updated_at)
+SELECT UUID(), IF(seq % 10 < 6, seq % 50000 + 1, NULL), 61 + (seq % 60), 60, '서울 강남구 테헤란로',
+    CONCAT('cam-', LPAD(seq % 50, 2, '0')), CONCAT('gs://speedcam-images/bench/', seq, '.jpg'), REPEAT('0', 64),
+    IF(seq % 20 = 0, NULL, CONCAT(LPAD(seq % 90 + 10, 2, '0'),
+        ELT(1 + seq % 9, '가', '나', '다', '라', '마', '거', '너', '더', '러'), LPAD(seq % 10000, 4, '0'))),
+    0.95, UTC_TIMESTAMP(6) - INTERVAL (seq * %(spacing)s) SECOND, UTC_TIMESTAMP(6),
+    ELT(1 + (seq % 100 > 94) + (seq % 100 > 97), 'completed', 'failed', 'pending'), NULL, seq % 20 = 0,
+    UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)
+FROM seq_1_to_%(rows)s
+"""
+
+QUERIES = {
+    "newest first": {},
+    "status=completed": {"status": "completed"},
+    "status=failed": {"status": "failed"},
+    "camera": {"camera_id": "cam-07"},
+    "plate exact": {"plate": "17더0007"},  # seq 7 of the seed
+    "plate prefix": {"plate_prefix": "12다"},
+    "last 24 h": {"detected_from": "{day_ago}"},
+    "needs review": {"needs_review": "true"},
+    "vehicle": {"vehicle_id": "6"},
+    "min overspeed 40": {"min_overspeed": "40"},
+}
+
+
+def seed(rows: int) -> float:
+    started = time.monotonic()
+    with connections["detections_db"].cursor() as cursor:
+        cursor.execute("TRUNCATE TABLE detections")
+        cursor.execute(SEED_SQL.replace("%(rows)s", str(rows)).replace("%(spacing)s", str(30 * 86400 / rows)))
+        cursor.execute("ANALYZE TABLE detections")
+    return time.monotonic() - started
+
+
+def measure(client: Client, params: dict, repeat: int) -> list[float]:
+    client.get("/api/v1/violations/", params)  # warm-up
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get("/api/v1/violations/", params)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.content[:300]
+    assert response.json()["results"], f"{params} matched nothing: the query would measure nothing"
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=100)
+    parser.add_argument("--keep", action="store_true", help="leave the bench services running")
+    args = parser.parse_args()
+    seconds = seed(args.rows)
+    out = StringIO()
+    call_command("create_api_token", "bench-operator", "--role", "operator", stdout=out)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {out.getvalue().strip()}")
+    day_ago = datetime.now(UTC).replace(microsecond=0).timestamp() - 86400
+    results = []
+    for name, params in QUERIES.items():
+        params = {k: v.format(day_ago=datetime.fromtimestamp(day_ago, UTC).isoformat()) for k, v in params.items()}
+        timings = sorted(measure(client, params, args.repeat))
+        results.append(
+            {
+                "query": name,
+                "params": params,
+                "p50_ms": round(statistics.median(timings), 2),
+                "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
+            }
+        )
+    print(
+        f"violations list, first page of 50, {args.rows:,} detections (seeded in {seconds:.0f} s), "
+        f"{args.repeat} requests per query, in-process (no network)"
+    )
+    width = max(len(r["query"]) for r in results)
+    print(f"{'query'.ljust(width)}  {'p50 ms':>7}  {'p95 ms':>7}")
+    for r in results:
+        print(f"{r['query'].ljust(width)}  {r['p50_ms']:>7.2f}  {r['p95_ms']:>7.2f}")
+    worst = max(r["p95_ms"] for r in results)
+    print(
+        json.dumps(
+            {
+                "benchmark": "api",
+                "date": datetime.now(UTC).date().isoformat(),
+                "rows": args.rows,
+                "goal_p95_ms": 50,
+                "worst_p95_ms": worst,
+                "within_goal": worst < 50,
+                "results": results,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
