@@ -1,11 +1,57 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
 
+from backend.api.evidence_urls import evidence_url
+from backend.detections import services
 from backend.detections.models import Detection
+from backend.messaging.dispatch import dispatch_ocr
 
 
 @admin.register(Detection)
 class DetectionAdmin(admin.ModelAdmin):
-    list_display = ("id", "camera_id", "detected_speed", "speed_limit", "ocr_result", "status", "detected_at")
-    list_filter = ("status", "camera_id")
+    list_display = (
+        "id",
+        "camera_id",
+        "detected_speed",
+        "speed_limit",
+        "ocr_result",
+        "status",
+        "needs_review",
+        "detected_at",
+    )
+    list_filter = ("status", "needs_review", "camera_id")
     search_fields = ("ocr_result", "event_id")
-    readonly_fields = ("event_id", "image_sha256", "ocr_dispatched_at", "created_at", "updated_at")
+    date_hierarchy = "detected_at"
+    readonly_fields = (
+        "snapshot",
+        "event_id",
+        "image_gcs_uri",
+        "image_sha256",
+        "ocr_dispatched_at",
+        "created_at",
+        "updated_at",
+    )
+    actions = ["rerun_ocr"]
+
+    @admin.display(description="snapshot")
+    def snapshot(self, detection: Detection) -> str:
+        try:
+            url, _ = evidence_url(detection, "")
+        except Exception as exc:  # no signing credentials: say so instead of breaking the page
+            return f"(no preview: {exc})"
+        return format_html('<a href="{0}"><img src="{0}" style="max-width: 640px" alt="snapshot"></a>', url)
+
+    @admin.action(description="Re-run OCR for the selected detections")
+    def rerun_ocr(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for detection in queryset:
+            detection = services.reset_for_ocr(detection)
+            dispatch_ocr(
+                detection_id=detection.pk,
+                event_id=detection.event_id,
+                detected_speed=detection.detected_speed,
+                speed_limit=detection.speed_limit,
+            )
+            services.mark_ocr_dispatched(detection)
+        messages.success(request, f"OCR queued again for {queryset.count()} detection(s).")

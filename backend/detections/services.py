@@ -54,6 +54,30 @@ def register_detection(event: DetectionNewEvent) -> tuple[Detection, bool]:
     return detection, created
 
 
+def reset_for_ocr(detection: Detection) -> Detection:
+    """Send a detection through OCR again (an operator asked): back to pending, result cleared."""
+    Detection.objects.filter(pk=detection.pk).update(
+        status=Status.PENDING,
+        ocr_result=None,
+        ocr_confidence=None,
+        vehicle_id=None,
+        processed_at=None,
+        error_message=None,
+        needs_review=False,
+        ocr_dispatched_at=None,
+        updated_at=timezone.now(),
+    )
+    detection.refresh_from_db()
+    log_transition(
+        logger,
+        "detection pending (re-run requested)",
+        event_id=detection.event_id,
+        detection_id=detection.pk,
+        status=Status.PENDING,
+    )
+    return detection
+
+
 def mark_ocr_dispatched(detection: Detection) -> None:
     detection.ocr_dispatched_at = timezone.now()
     Detection.objects.filter(pk=detection.pk).update(ocr_dispatched_at=detection.ocr_dispatched_at)

@@ -62,7 +62,7 @@ def dispatch_ocr(*, detection_id: int, event_id: str, detected_speed: float, spe
     return task_id
 
 
-def dispatch_alert(*, detection_id: int, event_id: str) -> str:
+def dispatch_alert(*, detection_id: int, event_id: str | None) -> str:
     """Hand the alert task to RabbitMQ; returns its task id once the broker confirmed it."""
     task_id = _send(ALERT_TASK, kwargs={"detection_id": detection_id, "event_id": event_id}, queue=FCM_QUEUE)
     log_transition(logger, "alert task dispatched", event_id=event_id, detection_id=detection_id, task_id=task_id)

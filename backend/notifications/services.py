@@ -189,6 +189,15 @@ def record_skipped(*, detection_id: int, event_id: str | None, reason: str) -> N
     return notification
 
 
+def reopen_failed(notification: Notification) -> bool:
+    """Make a failed notification sendable again (an operator asked to resend). A sent one
+    stays sent: at most one sent notification per detection."""
+    reopened = Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
+        status=Status.PENDING, claim_token=None, claimed_at=None, error_message=None, updated_at=timezone.now()
+    )
+    return bool(reopened)
+
+
 def fail_pending_alert(*, detection_id: int, reason: str) -> None:
     """Retries are exhausted: the violation alert is failed for good."""
     Notification.objects.filter(

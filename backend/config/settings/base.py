@@ -68,7 +68,7 @@ DEBUG = _bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "backend.api.admin_config.SpeedCamAdminConfig",  # django.contrib.admin with the dead-letter page
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
