@@ -48,6 +48,7 @@ User = get_user_model()
 user, _ = User.objects.get_or_create(username='admin', defaults={'is_staff': True, 'is_superuser': True})
 user.set_password('$admin_password'); user.save()"
 "$PY" manage.py seed_demo_vehicles >/dev/null
+operator_token=$("$PY" manage.py create_api_token demo-operator --role operator)
 
 GUNICORN_BIND="127.0.0.1:$API_PORT" start_role web scripts/start_main.sh web
 start_role subscriber scripts/start_main.sh subscriber
@@ -80,7 +81,9 @@ cat <<INFO
 
 SpeedCam is running (settings in .env; logs in ${LOG_DIR#"$REPO_ROOT"/}/):
   API / admin   http://127.0.0.1:$API_PORT/admin/   (admin / $admin_password)
-  health        http://127.0.0.1:$API_PORT/readyz
+  REST API      http://127.0.0.1:$API_PORT/swagger/   (docs; also /redoc/, /swagger.json)
+                curl -H "Authorization: Bearer $operator_token" http://127.0.0.1:$API_PORT/api/v1/violations/
+  health        http://127.0.0.1:$API_PORT/readyz   metrics http://127.0.0.1:$API_PORT/metrics
   Flower        http://127.0.0.1:$FLOWER_PORT/      (admin / $flower_password)
   RabbitMQ UI   http://127.0.0.1:$RMQ_MGMT_PORT/    ($RMQ_USER / $RMQ_PASSWORD)
   MQTT          127.0.0.1:$RMQ_MQTT_PORT   AMQP 127.0.0.1:$RMQ_AMQP_PORT   MariaDB 127.0.0.1:$DB_PORT
