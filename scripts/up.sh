@@ -3,7 +3,8 @@
 # MariaDB, RabbitMQ (+MQTT, +management), the GCS emulator, gunicorn, the MQTT
 # subscriber, the OCR worker (prefork), the alert worker (gevent) and Flower, all on
 # 127.0.0.1. Then it publishes sample detections through the real pipeline and shows
-# how they ended. Safe to run again. Stop everything with ./scripts/down.sh.
+# how they ended. Safe to run again: services are reused, the roles restarted on the
+# current code. Stop everything with ./scripts/down.sh.
 SPEEDCAM_PROFILE=dev
 . "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
@@ -50,6 +51,9 @@ user.set_password('$admin_password'); user.save()"
 "$PY" manage.py seed_demo_vehicles >/dev/null
 operator_token=$("$PY" manage.py create_api_token demo-operator --role operator)
 
+# The roles run this checkout's code: restart any left from an earlier run (data and
+# backing services stay).
+for role in flower web subscriber ocr-worker alert-worker; do stop_role "$role"; done
 GUNICORN_BIND="127.0.0.1:$API_PORT" start_role web scripts/start_main.sh web
 start_role subscriber scripts/start_main.sh subscriber
 start_role ocr-worker scripts/start_ocr_worker.sh
