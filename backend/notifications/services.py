@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from backend.common.events_log import log_transition
@@ -143,7 +144,7 @@ def release_for_retry(claim: Claim, *, event_id: str | None, error: str) -> int:
     notification = claim.notification
     retry_count = notification.retry_count + 1
     Notification.objects.filter(pk=notification.pk, claim_token=claim.token).update(
-        claim_token=None, retry_count=retry_count, error_message=error[:2000], updated_at=timezone.now()
+        claim_token=None, retry_count=F("retry_count") + 1, error_message=error[:2000], updated_at=timezone.now()
     )
     log_transition(
         logger,
@@ -176,7 +177,13 @@ def record_failed(claim: Claim, *, event_id: str | None, error: str) -> None:
 
 def record_skipped(*, detection_id: int, event_id: str | None, reason: str) -> Notification:
     """Record that no push is possible for this detection (no vehicle, no token), with why."""
-    notification = _notification_for(detection_id, status=Status.FAILED, error_message=f"skipped: {reason}")
+    message = f"skipped: {reason}"
+    notification = _notification_for(detection_id, status=Status.FAILED, error_message=message)
+    if notification.status == Status.PENDING:  # reopened by an operator, and still not sendable
+        Notification.objects.filter(pk=notification.pk, status=Status.PENDING, claim_token__isnull=True).update(
+            status=Status.FAILED, error_message=message, updated_at=timezone.now()
+        )
+        notification.refresh_from_db()
     log_transition(
         logger,
         "notification skipped",
