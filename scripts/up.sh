@@ -87,7 +87,7 @@ SpeedCam is running (settings in .env; logs in ${LOG_DIR#"$REPO_ROOT"/}/):
   API / admin   http://127.0.0.1:$API_PORT/admin/   (admin / $admin_password)
   REST API      http://127.0.0.1:$API_PORT/swagger/   (docs; also /redoc/, /swagger.json)
                 curl -H "Authorization: Bearer $operator_token" http://127.0.0.1:$API_PORT/api/v1/violations/
-  health        http://127.0.0.1:$API_PORT/readyz   metrics http://127.0.0.1:$API_PORT/metrics
+  health        http://127.0.0.1:$API_PORT/readyz   metrics http://127.0.0.1:$API_PORT/metrics (same token)
   Flower        http://127.0.0.1:$FLOWER_PORT/      (admin / $flower_password)
   RabbitMQ UI   http://127.0.0.1:$RMQ_MGMT_PORT/    ($RMQ_USER / $RMQ_PASSWORD)
   MQTT          127.0.0.1:$RMQ_MQTT_PORT   AMQP 127.0.0.1:$RMQ_AMQP_PORT   MariaDB 127.0.0.1:$DB_PORT

@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from backend.api.metrics import metrics
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("django_prometheus.urls")),  # /metrics
+    path("metrics", metrics, name="prometheus-metrics"),
     path("", include("backend.api.urls")),
 ]

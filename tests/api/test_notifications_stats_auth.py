@@ -100,7 +100,15 @@ def test_swagger_redoc_and_schema_render_without_login() -> None:
     assert "redoc" in client.get("/redoc/").content.decode().lower()
 
 
-def test_metrics_are_exposed_for_prometheus() -> None:
+def test_metrics_need_a_token(operator_client: APIClient, owner_client: APIClient, settings) -> None:
     APIClient().get("/healthz")
-    body = APIClient().get("/metrics").content.decode()
+    assert APIClient().get("/metrics").status_code == 401
+    assert owner_client.get("/metrics").status_code == 401
+    body = operator_client.get("/metrics").content.decode()
     assert "django_http_requests_total_by_method_total" in body
+    settings.METRICS_TOKEN = "scraper-secret-token"
+    scraper = APIClient()
+    scraper.credentials(HTTP_AUTHORIZATION="Bearer scraper-secret-token")
+    assert scraper.get("/metrics").status_code == 200
+    scraper.credentials(HTTP_AUTHORIZATION="Bearer wrong-token")
+    assert scraper.get("/metrics").status_code == 401

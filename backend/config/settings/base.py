@@ -231,6 +231,9 @@ SWAGGER_SETTINGS = {
     "USE_SESSION_AUTH": False,
 }
 SWAGGER_USE_COMPAT_RENDERERS = False
+# Prometheus scrapes /metrics with `Authorization: Bearer <METRICS_TOKEN>` (an admin or
+# operator API token works too).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # How long a snapshot link from the violation detail stays valid.
 EVIDENCE_URL_TTL_S = _positive_int("EVIDENCE_URL_TTL_S", 300, maximum=604_800)
 
