@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from backend.api.evidence_urls import evidence_url
 from backend.detections import services
 from backend.detections.models import Detection
-from backend.messaging.dispatch import dispatch_ocr
+from backend.ingest.services import hand_to_ocr
 
 
 @admin.register(Detection)
@@ -46,12 +46,5 @@ class DetectionAdmin(admin.ModelAdmin):
     @admin.action(description="Re-run OCR for the selected detections")
     def rerun_ocr(self, request: HttpRequest, queryset: QuerySet) -> None:
         for detection in queryset:
-            detection = services.reset_for_ocr(detection)
-            dispatch_ocr(
-                detection_id=detection.pk,
-                event_id=detection.event_id,
-                detected_speed=detection.detected_speed,
-                speed_limit=detection.speed_limit,
-            )
-            services.mark_ocr_dispatched(detection)
+            hand_to_ocr(services.reset_for_ocr(detection))
         messages.success(request, f"OCR queued again for {queryset.count()} detection(s).")

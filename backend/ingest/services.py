@@ -14,6 +14,7 @@ from backend.contracts.events import (
     parse_fcm_token_retired,
 )
 from backend.detections import services as detection_services
+from backend.detections.models import Detection
 from backend.detections.selectors import detection_by_id
 from backend.messaging.dispatch import dispatch_alert, dispatch_ocr
 from backend.vehicles.services import retire_fcm_token
@@ -40,6 +41,12 @@ def handle_detection_new(payload: bytes) -> Outcome:
     detection, created = detection_services.register_detection(event)
     if detection.ocr_dispatched_at is not None:
         return Outcome.DUPLICATE
+    hand_to_ocr(detection)
+    return Outcome.CREATED if created else Outcome.REDISPATCHED
+
+
+def hand_to_ocr(detection: Detection) -> None:
+    """Publish the OCR task (confirmed by the broker), then record that it was handed over."""
     dispatch_ocr(
         detection_id=detection.pk,
         event_id=detection.event_id,
@@ -47,7 +54,6 @@ def handle_detection_new(payload: bytes) -> Outcome:
         speed_limit=detection.speed_limit,
     )
     detection_services.mark_ocr_dispatched(detection)
-    return Outcome.CREATED if created else Outcome.REDISPATCHED
 
 
 def handle_detection_completed(payload: bytes) -> Outcome:

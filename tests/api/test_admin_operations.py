@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -60,19 +61,7 @@ def test_rerun_ocr_and_snapshot_preview(pipeline: Pipeline, admin_browser: Clien
 def test_resend_a_failed_notification(pipeline: Pipeline, admin_browser: Client) -> None:
     fcm = pipeline.services.fcm
     fcm.reset()
-    vehicle = Vehicle.objects.create(plate_number="12가3456", fcm_token="fcm-resend-token-0123456789")
-    detection = Detection.objects.create(
-        event_id="0b9d7a4e-1111-4c8e-9a51-7a1c2f0e9d11",
-        detected_speed=95,
-        speed_limit=60,
-        camera_id="cam-01",
-        image_gcs_uri="gs://b/o",
-        image_sha256="0" * 64,
-        detected_at="2026-11-23T01:00:00Z",
-        status="completed",
-        ocr_result="12가3456",
-        vehicle_id=vehicle.pk,
-    )
+    vehicle, detection = _violation("12가3456", token="fcm-resend-token-0123456789", status="completed")
     fcm.configure(rules=[{"token": vehicle.fcm_token, "error": "INTERNAL"}])
     dispatch_alert(detection_id=detection.pk, event_id=detection.event_id)
     failed = wait_for(
@@ -81,7 +70,6 @@ def test_resend_a_failed_notification(pipeline: Pipeline, admin_browser: Client)
         what="the push to fail",
     )
     fcm.configure(rules=[])
-    Vehicle.objects.filter(pk=vehicle.pk).update(fcm_token=vehicle.fcm_token)  # untouched by INTERNAL anyway
     admin_browser.post("/admin/notifications/notification/", {"action": "resend", "_selected_action": [failed.pk]})
     wait_for(lambda: Notification.objects.get(pk=failed.pk).status == "sent", what="the resend")
     assert len(fcm.messages_to(vehicle.fcm_token)) == 1
@@ -92,19 +80,8 @@ def test_dead_letters_are_listed_and_replayed(pipeline: Pipeline, admin_browser:
         dlq.purge(connection)
     fcm = pipeline.services.fcm
     fcm.reset()
-    vehicle = Vehicle.objects.create(plate_number="34나5678", fcm_token="fcm-dlq-token-0123456789abc")
-    detection = Detection.objects.create(
-        event_id="5f8e2c1a-2222-4d3b-8c7e-1b2a3c4d5e6f",
-        detected_speed=95,
-        speed_limit=60,
-        camera_id="cam-01",
-        image_gcs_uri="gs://b/o",
-        image_sha256="0" * 64,
-        detected_at="2026-11-23T01:00:00Z",
-        status="processing",
-        vehicle_id=vehicle.pk,
-        ocr_result="34나5678",
-    )
+    # Still processing: the alert task is rejected as not ready and dead-lettered.
+    vehicle, detection = _violation("34나5678", token="fcm-dlq-token-0123456789abc", status="processing")
     task_id = dispatch_alert(detection_id=detection.pk, event_id=detection.event_id)  # not completed: dead letter
     wait_for(
         lambda: "ok" if any(letter.task_id == task_id for letter in _peek()) else None, what="the task in dlq_queue"
@@ -127,6 +104,23 @@ def test_only_superusers_see_dead_letters() -> None:
     browser = Client()
     browser.login(username="staff", password="pw")
     assert browser.get("/admin/dlq/").status_code == 403
+
+
+def _violation(plate: str, *, token: str, status: str) -> tuple[Vehicle, Detection]:
+    vehicle = Vehicle.objects.create(plate_number=plate, fcm_token=token)
+    detection = Detection.objects.create(
+        event_id=str(uuid.uuid4()),
+        detected_speed=95,
+        speed_limit=60,
+        camera_id="cam-01",
+        image_gcs_uri="gs://b/o",
+        image_sha256="0" * 64,
+        detected_at="2026-11-23T01:00:00Z",
+        status=status,
+        ocr_result=plate,
+        vehicle_id=vehicle.pk,
+    )
+    return vehicle, detection
 
 
 def _peek() -> list[dlq.DeadLetter]:
