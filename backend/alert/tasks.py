@@ -6,7 +6,7 @@ from django.conf import settings
 from backend.alert import engine
 from backend.alert.senders import TransientPushError
 from backend.alert.services import DetectionNotReady, send_violation_alert
-from backend.common.task_policy import backoff_seconds, reject_invalid_arguments, retry_or_dead_letter
+from backend.common.task_policy import reject_invalid_arguments, retry_or_dead_letter
 from backend.contracts.tasks import InvalidTaskArguments, parse_detection_task_args
 from backend.messaging.topology import ALERT_TASK
 from backend.notifications.services import ClaimHeld, fail_pending_alert
@@ -21,13 +21,13 @@ def send_notification_task(self, **kwargs: object) -> None:
     except InvalidTaskArguments as error:
         reject_invalid_arguments(self, error)
 
-    def retry_later(error: Exception, countdown: float | None = None) -> None:
+    def retry_later(error: Exception, at_least: float = 0.0) -> None:
         retry_or_dead_letter(
             self,
             error,
-            countdown=countdown,
+            at_least=at_least,
             base=settings.ALERT_RETRY_BACKOFF_S,
-            cap=300.0,
+            cap=settings.ALERT_RETRY_BACKOFF_MAX_S,
             on_exhausted=lambda reason: fail_pending_alert(detection_id=args.detection_id, reason=reason),
         )
 
@@ -37,9 +37,8 @@ def send_notification_task(self, **kwargs: object) -> None:
         reject_invalid_arguments(self, error)
     except ClaimHeld as held:
         # Come back when the holder has either recorded its send or is considered dead.
-        retry_later(held, countdown=settings.ALERT_CLAIM_STALE_S - held.age_s + 0.5)
+        retry_later(held, at_least=settings.ALERT_CLAIM_STALE_S - held.age_s + 0.5)
     except TransientPushError as error:
-        backoff = backoff_seconds(self.request.retries, base=settings.ALERT_RETRY_BACKOFF_S, cap=300.0)
-        retry_later(error, countdown=max(backoff, error.retry_after_s or 0.0))
+        retry_later(error, at_least=error.retry_after_s or 0.0)
     except Exception as error:
         retry_later(error)

@@ -21,6 +21,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from backend.api.evidence_urls import evidence_url, read_evidence, verify_evidence_signature
@@ -129,7 +130,7 @@ class VehicleViewSet(viewsets.ModelViewSet):
     search_fields = ["^plate_number", "owner_name"]
     ordering_fields = ["plate_number", "created_at"]
     ordering = ["plate_number"]
-    throttle_scope = "fcm_token"  # used by the fcm-token action's throttle only
+    throttle_scope = "fcm_token"  # read by the fcm-token action's ScopedRateThrottle
 
     @property
     def allowed_roles(self) -> tuple[Role, ...]:
@@ -154,7 +155,7 @@ class VehicleViewSet(viewsets.ModelViewSet):
 
     @swagger_auto_schema(method="put", request_body=FcmTokenSerializer, responses={204: "token stored"})
     @swagger_auto_schema(method="delete", responses={204: "token removed"})
-    @action(detail=True, methods=["put", "delete"], url_path="fcm-token")
+    @action(detail=True, methods=["put", "delete"], url_path="fcm-token", throttle_classes=[ScopedRateThrottle])
     def fcm_token(self, request: Request, pk: str) -> Response:
         """The owner's app registers, refreshes (PUT) or removes (DELETE) its FCM token."""
         vehicle = self.get_object()
@@ -165,11 +166,6 @@ class VehicleViewSet(viewsets.ModelViewSet):
             body.is_valid(raise_exception=True)
             vehicle_services.set_fcm_token(vehicle, body.validated_data["fcm_token"])
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def get_throttles(self):
-        from rest_framework.throttling import ScopedRateThrottle
-
-        return [ScopedRateThrottle()] if self.action == "fcm_token" else super().get_throttles()
 
 
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -245,9 +241,5 @@ def _dlq_depth() -> int | None:
 class ObtainBearerToken(ObtainAuthToken):
     """Exchange a username and password for the API token (throttled)."""
 
+    throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
-
-    def get_throttles(self):
-        from rest_framework.throttling import ScopedRateThrottle
-
-        return [ScopedRateThrottle()]

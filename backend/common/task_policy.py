@@ -24,13 +24,15 @@ def retry_or_dead_letter(
     base: float,
     cap: float,
     on_exhausted: Callable[[str], None],
-    countdown: float | None = None,
+    at_least: float = 0.0,
 ) -> None:
-    """Raise Retry while retries remain; otherwise run `on_exhausted(reason)` and
-    reject the message without requeue, so RabbitMQ dead-letters it to dlq_queue."""
+    """Raise Retry while retries remain, after the backoff but never sooner than
+    `at_least` seconds (a Retry-After, a claim's remaining lifetime); otherwise run
+    `on_exhausted(reason)` and reject the message without requeue, so RabbitMQ
+    dead-letters it to dlq_queue."""
     retries = task.request.retries
     if retries < task.max_retries:
-        delay = countdown if countdown is not None else backoff_seconds(retries, base=base, cap=cap)
+        delay = max(backoff_seconds(retries, base=base, cap=cap), at_least)
         raise task.retry(exc=exc, countdown=delay)
     reason = f"retries exhausted after {retries + 1} attempts: {type(exc).__name__}: {exc}"
     on_exhausted(reason)

@@ -287,6 +287,7 @@ OCR_RETRY_BACKOFF_MAX_S = _positive_float("OCR_RETRY_BACKOFF_MAX_S", 300.0)
 OCR_TIME_LIMIT_S = _positive_int("OCR_TIME_LIMIT_S", 60)
 ALERT_MAX_RETRIES = env.int("ALERT_MAX_RETRIES", default=5)
 ALERT_RETRY_BACKOFF_S = _positive_float("ALERT_RETRY_BACKOFF_S", 2.0)
+ALERT_RETRY_BACKOFF_MAX_S = _positive_float("ALERT_RETRY_BACKOFF_MAX_S", 300.0)
 ALERT_TIME_LIMIT_S = _positive_int("ALERT_TIME_LIMIT_S", 30)
 # A send claim older than this was left by a worker that died mid-send: its outcome is
 # unknown, and the notification is failed rather than pushed a second time.

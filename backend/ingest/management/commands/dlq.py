@@ -93,11 +93,13 @@ class Command(BaseCommand):
     ) -> None:
         if not task_ids and not all and task is None and reason is None:
             raise CommandError("name task ids, or use --all (optionally with --task/--reason)")
-        chosen = (
-            set(task_ids)
-            if task_ids
-            else {letter.task_id for letter in self._matching(dlq.peek(connection, limit=dlq.PEEK_LIMIT), task, reason)}
-        )
+        if task_ids:
+            chosen: set[str] | None = set(task_ids)
+        elif task is None and reason is None:
+            chosen = None  # --all: every dead letter, also those without a Celery task id
+        else:
+            letters = self._matching(dlq.peek(connection, limit=dlq.PEEK_LIMIT), task, reason)
+            chosen = {letter.task_id for letter in letters}
         replayed = dlq.replay(connection, chosen)
         self.stdout.write(f"replayed {len(replayed)} dead letter(s)")
         missing = set(task_ids) - set(replayed)
