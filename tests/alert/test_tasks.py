@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import uuid
-from datetime import UTC, datetime
 
 import pytest
 
@@ -15,30 +13,16 @@ from backend.messaging.dispatch import dispatch_alert
 from backend.messaging.topology import ALERT_TASK, DLQ_QUEUE
 from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
+from tests.support.pipeline import registered_violation
 from tests.support.processes import Pipeline, wait_for
 from tests.support.services import FcmEmulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
 
-def _violation(plate: str = "12가3456", *, token: str | None = "auto", owner: str = "홍길동") -> tuple[Detection, str]:
-    token = f"fcm-{uuid.uuid4().hex}" if token == "auto" else token
-    vehicle = Vehicle.objects.create(plate_number=plate, owner_name=owner, fcm_token=token)
-    detection = Detection.objects.create(
-        event_id=str(uuid.uuid4()),
-        detected_speed=101.0,
-        speed_limit=80.0,
-        camera_id="cam-02",
-        location="경부고속도로 서울방향 12km",
-        image_gcs_uri="gs://b/o.jpg",
-        image_sha256="0" * 64,
-        detected_at=datetime(2026, 11, 23, 1, 2, 3, tzinfo=UTC),
-        status="completed",
-        ocr_result=plate,
-        ocr_confidence=0.97,
-        vehicle_id=vehicle.pk,
-    )
-    return detection, token
+def _violation(plate: str = "12가3456", *, token: str | None = "auto") -> tuple[Detection, str]:
+    vehicle, detection = registered_violation(plate, token=token)
+    return detection, vehicle.fcm_token
 
 
 def _final_notification(detection: Detection, timeout: float = 30.0) -> Notification:

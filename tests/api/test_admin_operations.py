@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -15,9 +14,8 @@ from backend.detections.models import Detection
 from backend.messaging import dlq
 from backend.messaging.dispatch import dispatch_alert
 from backend.notifications.models import Notification
-from backend.vehicles.models import Vehicle
 from tests.support.events import encode, uploaded_event
-from tests.support.pipeline import wait_detection
+from tests.support.pipeline import registered_violation, wait_detection
 from tests.support.processes import Pipeline, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
@@ -61,7 +59,7 @@ def test_rerun_ocr_and_snapshot_preview(pipeline: Pipeline, admin_browser: Clien
 def test_resend_a_failed_notification(pipeline: Pipeline, admin_browser: Client) -> None:
     fcm = pipeline.services.fcm
     fcm.reset()
-    vehicle, detection = _violation("12가3456", token="fcm-resend-token-0123456789", status="completed")
+    vehicle, detection = registered_violation("12가3456", token="fcm-resend-token-0123456789")
     fcm.configure(rules=[{"token": vehicle.fcm_token, "error": "INTERNAL"}])
     dispatch_alert(detection_id=detection.pk, event_id=detection.event_id)
     failed = wait_for(
@@ -81,7 +79,7 @@ def test_dead_letters_are_listed_and_replayed(pipeline: Pipeline, admin_browser:
     fcm = pipeline.services.fcm
     fcm.reset()
     # Still processing: the alert task is rejected as not ready and dead-lettered.
-    vehicle, detection = _violation("34나5678", token="fcm-dlq-token-0123456789abc", status="processing")
+    vehicle, detection = registered_violation("34나5678", token="fcm-dlq-token-0123456789abc", status="processing")
     task_id = dispatch_alert(detection_id=detection.pk, event_id=detection.event_id)  # not completed: dead letter
     wait_for(
         lambda: "ok" if any(letter.task_id == task_id for letter in _peek()) else None, what="the task in dlq_queue"
@@ -104,23 +102,6 @@ def test_only_superusers_see_dead_letters() -> None:
     browser = Client()
     browser.login(username="staff", password="pw")
     assert browser.get("/admin/dlq/").status_code == 403
-
-
-def _violation(plate: str, *, token: str, status: str) -> tuple[Vehicle, Detection]:
-    vehicle = Vehicle.objects.create(plate_number=plate, fcm_token=token)
-    detection = Detection.objects.create(
-        event_id=str(uuid.uuid4()),
-        detected_speed=95,
-        speed_limit=60,
-        camera_id="cam-01",
-        image_gcs_uri="gs://b/o",
-        image_sha256="0" * 64,
-        detected_at="2026-11-23T01:00:00Z",
-        status=status,
-        ocr_result=plate,
-        vehicle_id=vehicle.pk,
-    )
-    return vehicle, detection
 
 
 def _peek() -> list[dlq.DeadLetter]:
