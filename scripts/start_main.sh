@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Container entry point of the main role.
 #   start_main.sh web         gunicorn: REST API + admin
-#   start_main.sh subscriber  the MQTT subscriber (exactly one per MQTT_CLIENT_ID)
+#   start_main.sh subscriber  ingest: the MQTT subscriber (exactly one per MQTT_CLIENT_ID), or
+#                             with INGEST_MODE=amqp one of any number of ingest_queue consumers
 #   start_main.sh             both, in one container; exits when either exits
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,14 @@ web() {
     --workers "${GUNICORN_WORKERS:-2}" --threads "${GUNICORN_THREADS:-4}" \
     --timeout "${GUNICORN_TIMEOUT:-30}" --access-logfile - --error-logfile -
 }
-subscriber() { exec "$PY" manage.py run_mqtt_subscriber; }
+# INGEST_MODE=mqtt: the one MQTT subscriber; amqp: a competing consumer of ingest_queue
+# (start as many as the load needs, each with its own INGEST_METRICS_PORT or 0).
+subscriber() {
+  case "${INGEST_MODE:-mqtt}" in
+    amqp) exec "$PY" manage.py run_amqp_ingest ;;
+    *) exec "$PY" manage.py run_mqtt_subscriber ;;
+  esac
+}
 
 case "${1:-all}" in
   web) web ;;

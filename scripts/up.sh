@@ -31,6 +31,9 @@ fi
   echo "OCR_MOCK=${OCR_MOCK:-true}"
   echo "FCM_MOCK=${FCM_MOCK:-false}"   # the real firebase-admin SDK, against the FCM emulator
   echo "INGEST_METRICS_PORT=$INGEST_METRICS_PORT"
+  echo "OCR_METRICS_PORT=$OCR_METRICS_PORT"
+  echo "ALERT_METRICS_PORT=$ALERT_METRICS_PORT"
+  echo "MAINTENANCE_METRICS_PORT=$MAINTENANCE_METRICS_PORT"
   echo "API_URL=http://127.0.0.1:$API_PORT"
   echo "FLOWER_URL=http://127.0.0.1:$FLOWER_PORT"
   echo "FLOWER_USER=admin"
@@ -53,11 +56,13 @@ operator_token=$("$PY" manage.py create_api_token demo-operator --role operator)
 
 # The roles run this checkout's code: restart any left from an earlier run (data and
 # backing services stay).
-for role in flower web subscriber ocr-worker alert-worker; do stop_role "$role"; done
+for role in flower beat maintenance-worker web subscriber ocr-worker alert-worker; do stop_role "$role"; done
 GUNICORN_BIND="127.0.0.1:$API_PORT" start_role web scripts/start_main.sh web
 start_role subscriber scripts/start_main.sh subscriber
 start_role ocr-worker scripts/start_ocr_worker.sh
 start_role alert-worker scripts/start_alert_worker.sh
+start_role maintenance-worker scripts/start_maintenance.sh worker
+BEAT_SCHEDULE_FILE="$STATE_DIR/celerybeat-schedule" start_role beat scripts/start_maintenance.sh beat
 start_role flower "$VENV/bin/celery" -A backend.config.celery flower --address=127.0.0.1 --port="$FLOWER_PORT" \
   --basic-auth="admin:$flower_password" \
   --broker_api="http://$RMQ_USER:$RMQ_PASSWORD@127.0.0.1:$RMQ_MGMT_PORT/api/"
@@ -65,7 +70,7 @@ start_role flower "$VENV/bin/celery" -A backend.config.celery flower --address=1
 wait_for_port "$API_PORT" 30 gunicorn
 wait_for_port "$INGEST_METRICS_PORT" 30 "MQTT subscriber"
 wait_for_port "$FLOWER_PORT" 30 Flower
-for worker in ocr-worker alert-worker; do
+for worker in ocr-worker alert-worker maintenance-worker; do
   deadline=$((SECONDS + 60))
   until grep -q "ready\." "$LOG_DIR/$worker.log" 2>/dev/null; do
     pid_alive "$PID_DIR/$worker.pid" || die "$worker exited: see $LOG_DIR/$worker.log"

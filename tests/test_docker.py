@@ -38,6 +38,8 @@ def test_compose_file_is_accepted() -> None:
         "subscriber",
         "ocr-worker",
         "alert-worker",
+        "maintenance-worker",
+        "beat",
         "flower",
     }
 

@@ -8,6 +8,7 @@ import uuid
 from django.conf import settings
 from django.utils import timezone
 
+from backend.alert import metrics
 from backend.alert.messages import violation_message
 from backend.alert.senders import PermanentPushError, PushSender, UnknownOutcomePushError
 from backend.common.events_log import log_transition
@@ -42,11 +43,13 @@ def send_violation_alert(detection_id: int, *, sender: PushSender) -> None:
         notification_services.record_skipped(
             detection_id=detection_id, event_id=event_id, reason="no registered vehicle matched the plate"
         )
+        metrics.PUSHES.labels("skipped_no_vehicle").inc()
         return
     if not vehicle.fcm_token:
         notification_services.record_skipped(
             detection_id=detection_id, event_id=event_id, reason="vehicle has no FCM token"
         )
+        metrics.PUSHES.labels("skipped_no_token").inc()
         return
     message = violation_message(detection, plate=vehicle.plate_number, token=vehicle.fcm_token)
     try:
@@ -68,16 +71,21 @@ def send_violation_alert(detection_id: int, *, sender: PushSender) -> None:
         provider_message_id = sender.send(message)
     except PermanentPushError as error:
         notification_services.record_failed(claim, event_id=event_id, error=str(error))
+        metrics.PUSHES.labels("rejected_token" if error.retire_token else "rejected").inc()
         if error.retire_token:
             announce_token_retired(vehicle, reason=str(error), event_id=event_id)
         return
     except UnknownOutcomePushError as error:
         notification_services.record_failed(claim, event_id=event_id, error=f"delivery unknown: {error}")
+        metrics.PUSHES.labels("delivery_unknown").inc()
         return
     except Exception as error:
         notification_services.release_for_retry(claim, event_id=event_id, error=f"{type(error).__name__}: {error}")
+        metrics.PUSHES.labels("retry").inc()
         raise
     notification_services.record_sent(claim, event_id=event_id, provider_message_id=provider_message_id)
+    metrics.PUSHES.labels("sent").inc()
+    metrics.DETECTED_TO_PUSH_SECONDS.observe((timezone.now() - detection.detected_at).total_seconds())
 
 
 def announce_token_retired(vehicle: Vehicle, *, reason: str, event_id: str) -> None:

@@ -11,8 +11,12 @@ import os
 import threading
 
 from django.conf import settings
+from google.api_core.exceptions import NotFound
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
+from google.cloud.storage.retry import DEFAULT_RETRY
+
+from backend.contracts.events import parse_gcs_uri
 
 _clients: dict[int, storage.Client] = {}
 _lock = threading.Lock()
@@ -28,3 +32,15 @@ def storage_client() -> storage.Client:
             else:
                 _clients[pid] = storage.Client()
         return _clients[pid]
+
+
+def delete_object(gcs_uri: str) -> bool:
+    """Delete one object; False when it was already gone. Other errors propagate."""
+    bucket, name = parse_gcs_uri(gcs_uri)
+    try:
+        storage_client().bucket(bucket).blob(name).delete(
+            timeout=30, retry=DEFAULT_RETRY.with_timeout(settings.GCS_RETRY_DEADLINE_S)
+        )
+    except NotFound:
+        return False
+    return True

@@ -32,6 +32,15 @@ class Detection(models.Model):
     # When the OCR task was handed to the broker; a redelivered event with this set
     # publishes nothing, one without it (publish lost before the ack) publishes again.
     ocr_dispatched_at = models.DateTimeField(null=True, blank=True)
+    # Main's record of the alert hand-over, and the stale-work sweeper's: when the
+    # alert task was last published, when a final notification was seen for it, and
+    # how often the sweeper had to re-dispatch this detection.
+    alert_dispatched_at = models.DateTimeField(null=True, blank=True)
+    alert_settled_at = models.DateTimeField(null=True, blank=True)
+    sweep_count = models.PositiveSmallIntegerField(default=0)
+    # Retention removed the evidence image and the personal data (plate, vehicle);
+    # the rest of the row stays for statistics.
+    personal_data_purged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -46,6 +55,8 @@ class Detection(models.Model):
             models.Index(fields=["status", "detected_at"], name="idx_status_detected"),
             models.Index(fields=["ocr_result", "detected_at"], name="idx_plate_detected"),
             models.Index(fields=["needs_review", "detected_at"], name="idx_review_detected"),
+            models.Index(fields=["status", "alert_settled_at"], name="idx_status_alert_settled"),
+            models.Index(fields=["personal_data_purged_at", "detected_at"], name="idx_purged_detected"),
         ]
         constraints = [
             models.CheckConstraint(

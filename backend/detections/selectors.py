@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from django.db.models import Count
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 
 from backend.detections.models import Detection
 
@@ -37,4 +37,44 @@ def violations_per_camera(start: datetime, end: datetime) -> list[dict]:
         .values("camera_id")
         .annotate(count=Count("id"))
         .order_by("-count", "camera_id")
+    )
+
+
+def stale_ocr_work(*, cutoff: datetime, after_id: int, limit: int) -> list[Detection]:
+    """Detections still waiting for a plate read whose last hand-over (or arrival) and last
+    change are older than `cutoff`: their OCR task was lost or its worker died."""
+    return list(
+        Detection.objects.filter(
+            status__in=[Detection.Status.PENDING, Detection.Status.PROCESSING],
+            pk__gt=after_id,
+            updated_at__lt=cutoff,
+        )
+        .annotate(last_handover=Coalesce("ocr_dispatched_at", "created_at"))
+        .filter(last_handover__lt=cutoff)
+        .order_by("pk")[:limit]
+    )
+
+
+def unsettled_alerts(*, cutoff: datetime, after_id: int, limit: int) -> list[Detection]:
+    """Completed detections with no final notification seen yet, whose alert hand-over
+    (or completion) is older than `cutoff`."""
+    return list(
+        Detection.objects.filter(status=Detection.Status.COMPLETED, alert_settled_at__isnull=True, pk__gt=after_id)
+        .annotate(last_handover=Coalesce("alert_dispatched_at", "processed_at"))
+        .filter(last_handover__lt=cutoff)
+        .order_by("pk")[:limit]
+    )
+
+
+def retention_due(*, cutoff: datetime, matched: bool, after_id: int, limit: int) -> list[Detection]:
+    """Final detections detected before `cutoff` whose personal data is still held;
+    `matched` picks those linked to a registered vehicle (notified) or the unmatched."""
+    return list(
+        Detection.objects.filter(
+            personal_data_purged_at__isnull=True,
+            detected_at__lt=cutoff,
+            status__in=Detection.FINAL_STATUSES,
+            vehicle_id__isnull=not matched,
+            pk__gt=after_id,
+        ).order_by("pk")[:limit]
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from backend.common.events_log import log_transition
@@ -151,4 +151,34 @@ def fail_detection(detection_id: int, *, reason: str) -> None:
         level=logging.WARNING,
         status=Status.FAILED,
         reason=reason,
+    )
+
+
+def mark_alert_dispatched(detection_id: int) -> None:
+    Detection.objects.filter(pk=detection_id).update(alert_dispatched_at=timezone.now())
+
+
+def count_redispatch(detection: Detection) -> None:
+    """The sweeper is about to hand this detection on again: count it, so it can give up."""
+    detection.sweep_count += 1
+    Detection.objects.filter(pk=detection.pk).update(sweep_count=models.F("sweep_count") + 1)
+
+
+def mark_alert_settled(detection_ids: list[int]) -> int:
+    """A final notification exists for these detections: the sweeper stops looking at them."""
+    if not detection_ids:
+        return 0
+    return Detection.objects.filter(pk__in=detection_ids, alert_settled_at__isnull=True).update(
+        alert_settled_at=timezone.now()
+    )
+
+
+def purge_personal_data(detection_ids: list[int]) -> int:
+    """Retention: drop the plate, the vehicle link and the evidence location; keep the
+    camera, speeds, times and status for statistics."""
+    if not detection_ids:
+        return 0
+    now = timezone.now()
+    return Detection.objects.filter(pk__in=detection_ids, personal_data_purged_at__isnull=True).update(
+        ocr_result=None, vehicle_id=None, image_gcs_uri="", personal_data_purged_at=now, updated_at=now
     )

@@ -69,8 +69,14 @@ def handle_detection_completed(payload: bytes) -> Outcome:
             "unknown_detection",
             f"no detection {event.detection_id} with event_id {event.event_id}",
         )
-    dispatch_alert(detection_id=event.detection_id, event_id=str(event.event_id))
+    hand_to_alert(detection)
     return Outcome.ALERT_DISPATCHED
+
+
+def hand_to_alert(detection: Detection) -> None:
+    """Publish the alert task (confirmed by the broker), then record that it was handed over."""
+    dispatch_alert(detection_id=detection.pk, event_id=detection.event_id)
+    detection_services.mark_alert_dispatched(detection.pk)
 
 
 def handle_fcm_token_retired(payload: bytes) -> Outcome:

@@ -16,38 +16,15 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from django.conf import settings
-from django.db import close_old_connections, connections
 
-from backend.contracts.events import (
-    TOPIC_DETECTIONS_COMPLETED,
-    TOPIC_DETECTIONS_NEW,
-    TOPIC_FCM_TOKEN_RETIRED,
-    EventRejected,
-)
-from backend.ingest import metrics
-from backend.ingest.services import (
-    Outcome,
-    handle_detection_completed,
-    handle_detection_new,
-    handle_fcm_token_retired,
-)
+from backend.ingest.handling import HANDLERS, handle_message
 from backend.messaging.mqtt import new_client
 
 logger = logging.getLogger(__name__)
-
-HANDLERS: dict[str, Callable[[bytes], Outcome]] = {
-    TOPIC_DETECTIONS_NEW: handle_detection_new,
-    TOPIC_DETECTIONS_COMPLETED: handle_detection_completed,
-    TOPIC_FCM_TOKEN_RETIRED: handle_fcm_token_retired,
-}
-# In-place retries stay well inside the MQTT keepalive: the network loop is blocked meanwhile.
-RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0)
 
 
 class MqttSubscriber:
@@ -116,49 +93,8 @@ class MqttSubscriber:
             logger.warning("mqtt subscriber disconnected: %s", reason_code)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        topic = message.topic
-        started = time.monotonic()
-        metrics.MESSAGES_RECEIVED.labels(topic).inc()
-        if self._handle(topic, message.payload):
+        if handle_message(message.topic, message.payload, stopping=self._stopping):
             client.ack(message.mid, message.qos)
-            metrics.HANDLE_SECONDS.labels(topic).observe(time.monotonic() - started)
         else:
             # Not acknowledged: drop the connection so the broker redelivers it.
             client.disconnect()
-
-    def _handle(self, topic: str, payload: bytes) -> bool:
-        """Return True when the message may be acknowledged."""
-        handler = HANDLERS.get(topic)
-        if handler is None:
-            self._reject(topic, EventRejected("unknown_topic", f"no handler for topic {topic!r}"), payload)
-            return True
-        for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
-            close_old_connections()
-            try:
-                outcome = handler(payload)
-            except EventRejected as rejection:
-                self._reject(topic, rejection, payload)
-                return True
-            except Exception:
-                metrics.MESSAGE_ERRORS.labels(topic).inc()
-                logger.exception("handling %s failed (attempt %d)", topic, attempt + 1)
-                connections.close_all()
-                if delay is None or self._stopping.wait(delay):
-                    return False
-                continue
-            metrics.MESSAGES_PROCESSED.labels(topic, outcome.value).inc()
-            return True
-        return False
-
-    @staticmethod
-    def _reject(topic: str, rejection: EventRejected, payload: bytes) -> None:
-        metrics.MESSAGES_REJECTED.labels(topic, rejection.reason).inc()
-        logger.warning(
-            "message rejected",
-            extra={
-                "topic": topic,
-                "reason": rejection.reason,
-                "detail": rejection.detail,
-                "payload_head": payload[:200].decode("utf-8", "replace"),
-            },
-        )

@@ -10,13 +10,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Exchange, Queue, binding
+
+from backend.contracts.events import TOPIC_DETECTIONS_COMPLETED, TOPIC_DETECTIONS_NEW, TOPIC_FCM_TOKEN_RETIRED
 
 MESSAGE_TTL_MS = 3_600_000
 OCR_MAX_PRIORITY = 10
 
 OCR_TASK = "ocr.process_detection"
 ALERT_TASK = "alert.send_notification"
+SWEEP_TASK = "maintenance.sweep_stale_work"
+RETENTION_TASK = "maintenance.apply_retention"
 
 DLQ_EXCHANGE = Exchange("dlq_exchange", type="fanout", durable=True)
 DLQ_QUEUE = Queue("dlq_queue", exchange=DLQ_EXCHANGE, durable=True)
@@ -48,10 +52,62 @@ FCM_QUEUE = Queue(
     },
 )
 
+# The main role's periodic jobs. No TTL or dead-lettering: a missed run is replaced by
+# the next one, and a late one expires (see beat_schedule).
+MAINTENANCE_EXCHANGE = Exchange("maintenance_exchange", type="direct", durable=True)
+MAINTENANCE_ROUTING_KEY = "maintenance"
+MAINTENANCE_QUEUE = Queue(
+    "maintenance_queue", exchange=MAINTENANCE_EXCHANGE, routing_key=MAINTENANCE_ROUTING_KEY, durable=True
+)
+
+# Scale-out ingest (INGEST_MODE=amqp): RabbitMQ's MQTT plugin publishes every MQTT
+# message to amq.topic with "/" turned into "."; this durable queue collects the
+# backend's topics for any number of competing `run_amqp_ingest` consumers. It is
+# declared only in that mode: nobody would drain it otherwise.
+MQTT_EXCHANGE = Exchange("amq.topic", type="topic", durable=True, no_declare=True)
+INGEST_TOPICS = (TOPIC_DETECTIONS_NEW, TOPIC_DETECTIONS_COMPLETED, TOPIC_FCM_TOKEN_RETIRED)
+
+
+def mqtt_routing_key(topic: str) -> str:
+    return topic.replace("/", ".")
+
+
+def mqtt_topic(routing_key: str) -> str:
+    return routing_key.replace(".", "/")
+
+
+INGEST_QUEUE = Queue(
+    "ingest_queue",
+    durable=True,
+    bindings=[binding(MQTT_EXCHANGE, routing_key=mqtt_routing_key(topic)) for topic in INGEST_TOPICS],
+)
+
 # The dead-letter target goes first: it must exist before any task can be rejected,
 # or RabbitMQ silently drops the rejected message.
-ALL_QUEUES: tuple[Queue, ...] = (DLQ_QUEUE, OCR_QUEUE, FCM_QUEUE)
-TASK_QUEUES: dict[str, Queue] = {OCR_TASK: OCR_QUEUE, ALERT_TASK: FCM_QUEUE}
+ALL_QUEUES: tuple[Queue, ...] = (DLQ_QUEUE, OCR_QUEUE, FCM_QUEUE, MAINTENANCE_QUEUE)
+TASK_QUEUES: dict[str, Queue] = {
+    OCR_TASK: OCR_QUEUE,
+    ALERT_TASK: FCM_QUEUE,
+    SWEEP_TASK: MAINTENANCE_QUEUE,
+    RETENTION_TASK: MAINTENANCE_QUEUE,
+}
+
+
+def beat_schedule(*, sweep_interval_s: float, retention_interval_s: float) -> dict[str, dict[str, Any]]:
+    """Celery beat's schedule. Each run expires after one interval: when the
+    maintenance worker was down, the backlog collapses into the next run."""
+    return {
+        "sweep-stale-work": {
+            "task": SWEEP_TASK,
+            "schedule": sweep_interval_s,
+            "options": {"expires": sweep_interval_s},
+        },
+        "apply-retention": {
+            "task": RETENTION_TASK,
+            "schedule": retention_interval_s,
+            "options": {"expires": retention_interval_s},
+        },
+    }
 
 
 def declare_topology(connection: Connection) -> None:
@@ -59,6 +115,11 @@ def declare_topology(connection: Connection) -> None:
     channel = connection.default_channel
     for queue in ALL_QUEUES:
         queue(channel).declare()
+
+
+def declare_ingest_queue(connection: Connection) -> None:
+    """Declare the scale-out ingest queue and its bindings. Idempotent."""
+    INGEST_QUEUE(connection.default_channel).declare()
 
 
 def ocr_priority(detected_speed: float, speed_limit: float) -> int:
@@ -79,6 +140,8 @@ def celery_config(
     ocr_time_limit_s: int,
     alert_time_limit_s: int,
     broker_heartbeat_s: int = 60,
+    sweep_interval_s: float = 60.0,
+    retention_interval_s: float = 3600.0,
 ) -> dict[str, Any]:
     """Celery settings shared by every role (lower-case Celery names)."""
     return {
@@ -120,4 +183,5 @@ def celery_config(
         # Our handlers write to stderr; a redirected stderr would feed them back into logging.
         "worker_redirect_stdouts": False,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "beat_schedule": beat_schedule(sweep_interval_s=sweep_interval_s, retention_interval_s=retention_interval_s),
     }

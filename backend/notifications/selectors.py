@@ -23,3 +23,8 @@ def notified_detection_ids() -> QuerySet:
 def notification_status_counts() -> dict[str, int]:
     counts = dict(Notification.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     return {status: counts.get(status, 0) for status in Notification.Status.values}
+
+
+def alert_states(detection_ids: list[int]) -> dict[int, Notification]:
+    """The violation alert's notification per detection, where one exists."""
+    return {n.detection_id: n for n in Notification.objects.filter(detection_id__in=detection_ids)}

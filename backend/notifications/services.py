@@ -219,3 +219,13 @@ def fail_pending_alert(*, detection_id: int, reason: str) -> None:
         status=Status.FAILED,
         error=reason,
     )
+
+
+def scrub_personal_data(detection_ids: list[int]) -> int:
+    """Retention: forget the token and the message text (it names the plate); keep the
+    status and times of what was sent."""
+    if not detection_ids:
+        return 0
+    return Notification.objects.filter(detection_id__in=detection_ids).update(
+        fcm_token=None, title=None, body=None, updated_at=timezone.now()
+    )

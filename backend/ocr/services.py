@@ -11,6 +11,7 @@ from backend.contracts.events import TOPIC_DETECTIONS_COMPLETED, DetectionComple
 from backend.detections import services as detection_services
 from backend.detections.models import Detection
 from backend.messaging.mqtt import process_publisher
+from backend.ocr import metrics
 from backend.ocr.evidence import fetch_evidence
 from backend.ocr.plates import normalise_plate
 from backend.ocr.readers import PlateReader
@@ -49,6 +50,8 @@ def process_detection(detection_id: int, *, reader: PlateReader) -> Detection | 
             confidence=read.confidence if plate else None,
             vehicle_id=vehicle.pk if vehicle else None,
         )
+        metrics.READS.labels("matched" if vehicle else "unmatched" if plate else "no_plate").inc()
+        metrics.DETECTED_TO_READ_SECONDS.observe((timezone.now() - detection.detected_at).total_seconds())
     # Completed now or by an earlier delivery whose announcement may have been lost:
     # announce (again); main's dispatch and the alert claim make a repeat harmless.
     announce_completed(detection)

@@ -7,6 +7,7 @@
 # never touches a running demo:  dev -> .state/dev  (./scripts/up.sh)
 #                                test -> .state/test (./scripts/test.sh)
 #                                bench -> .state/bench (scripts/bench/*)
+#                                drill -> .state/drill (scripts/drills/run)
 
 set -euo pipefail
 
@@ -20,7 +21,8 @@ case "$SPEEDCAM_PROFILE" in
   dev)  _base=0 ;;
   test) _base=10 ;;
   bench) _base=20 ;;
-  *) echo "SPEEDCAM_PROFILE must be dev, test or bench, got '$SPEEDCAM_PROFILE'" >&2; exit 2 ;;
+  drill) _base=30 ;;
+  *) echo "SPEEDCAM_PROFILE must be dev, test, bench or drill, got '$SPEEDCAM_PROFILE'" >&2; exit 2 ;;
 esac
 DB_PORT="${DB_PORT:-$((3307 + _base))}"
 RMQ_AMQP_PORT="${RMQ_AMQP_PORT:-$((5673 + _base))}"
@@ -32,6 +34,9 @@ FCM_PORT="${FCM_PORT:-$((9099 + _base))}"
 API_PORT="${API_PORT:-$((8000 + _base))}"
 FLOWER_PORT="${FLOWER_PORT:-$((5555 + _base))}"
 INGEST_METRICS_PORT="${INGEST_METRICS_PORT:-$((9108 + _base))}"
+OCR_METRICS_PORT="${OCR_METRICS_PORT:-$((9112 + _base))}"
+ALERT_METRICS_PORT="${ALERT_METRICS_PORT:-$((9113 + _base))}"
+MAINTENANCE_METRICS_PORT="${MAINTENANCE_METRICS_PORT:-$((9114 + _base))}"
 
 DB_USER=speedcam
 DB_PASSWORD="${DB_PASSWORD:-speedcam-pass}"

@@ -14,8 +14,10 @@ from backend.messaging.topology import (
     ALL_QUEUES,
     DLQ_QUEUE,
     FCM_QUEUE,
+    INGEST_QUEUE,
     celery_config,
     declare_topology,
+    mqtt_topic,
     ocr_priority,
 )
 from tests.support.services import TestServices
@@ -36,7 +38,25 @@ def test_celery_settings_carry_the_delivery_guarantees() -> None:
     assert config["worker_prefetch_multiplier"] == 1
     assert config["result_backend"] == "django-db"
     assert config["task_annotations"]["ocr.process_detection"]["soft_time_limit"] == 60
-    assert {queue.name for queue in config["task_queues"]} == {"ocr_queue", "fcm_queue"}
+    assert {queue.name for queue in config["task_queues"]} == {"ocr_queue", "fcm_queue", "maintenance_queue"}
+    assert config["task_routes"]["maintenance.sweep_stale_work"]["queue"] == "maintenance_queue"
+
+
+def test_beat_schedule_lives_here_and_late_runs_expire() -> None:
+    config = celery_config(
+        broker_url="amqp://x", ocr_time_limit_s=60, alert_time_limit_s=30, sweep_interval_s=30, retention_interval_s=900
+    )
+    schedule = config["beat_schedule"]
+    assert schedule["sweep-stale-work"]["task"] == "maintenance.sweep_stale_work"
+    assert schedule["sweep-stale-work"]["schedule"] == 30 and schedule["sweep-stale-work"]["options"]["expires"] == 30
+    assert schedule["apply-retention"]["schedule"] == 900
+
+
+def test_ingest_queue_binds_every_backend_topic_on_amq_topic() -> None:
+    keys = {binding.routing_key for binding in INGEST_QUEUE.bindings}
+    assert keys == {"detections.new", "detections.completed", "vehicles.fcm_token_retired"}
+    assert all(binding.exchange.name == "amq.topic" for binding in INGEST_QUEUE.bindings)
+    assert mqtt_topic("detections.new") == "detections/new"
 
 
 def _management_queue(services: TestServices, name: str) -> dict:

@@ -17,6 +17,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.support.services import REPO_ROOT, TestServices
 
 SUBSCRIBER_METRICS_PORT = 9218
+OCR_METRICS_PORT = 9219
+ALERT_METRICS_PORT = 9220
+MAINTENANCE_METRICS_PORT = 9221
 DB_NAME_VARIABLES = {
     "default": "DB_NAME",
     "vehicles_db": "DB_VEHICLES_NAME",
@@ -96,6 +99,7 @@ class Pipeline:
 
     def __init__(self, *, services: TestServices, databases: dict[str, str], log_dir: Path) -> None:
         self.services = services
+        self.log_dir = log_dir
         env = {
             **os.environ,
             **services.env,
@@ -115,6 +119,9 @@ class Pipeline:
             "ALERT_RETRY_BACKOFF_S": "0.2",
             "MQTT_CLIENT_ID": "speedcam-test-subscriber",
             "INGEST_METRICS_PORT": str(SUBSCRIBER_METRICS_PORT),
+            "OCR_METRICS_PORT": str(OCR_METRICS_PORT),
+            "ALERT_METRICS_PORT": str(ALERT_METRICS_PORT),
+            "MAINTENANCE_METRICS_PORT": str(MAINTENANCE_METRICS_PORT),
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
@@ -149,13 +156,34 @@ class Pipeline:
         events = [event for process in (self.subscriber, self.ocr, self.alert) for event in process.log_events()]
         return sorted(events, key=lambda event: event.get("created", 0.0))
 
+    def role(self, name: str, command: list[str], ready: Callable[[RoleProcess], bool], **env: str) -> RoleProcess:
+        """Another role process on this pipeline's settings (not started)."""
+        return RoleProcess(name, command, {**self.env, **env}, self.log_dir / f"{name}.log", ready)
+
+    def maintenance_roles(self, **env: str) -> tuple[RoleProcess, RoleProcess]:
+        """The maintenance worker and beat (not started)."""
+        script = str(REPO_ROOT / "scripts" / "start_maintenance.sh")
+        schedule = str(self.log_dir / "celerybeat-schedule")
+        worker = self.role("maintenance-worker", [script, "worker"], _celery_ready, **env)
+        beat = self.role("beat", [script, "beat"], _beat_ready, BEAT_SCHEDULE_FILE=schedule, **env)
+        return worker, beat
+
     @staticmethod
     def subscriber_metric(name: str, **labels: str) -> float:
         """A sample from the subscriber's Prometheus endpoint (0 when absent)."""
-        url = f"http://127.0.0.1:{SUBSCRIBER_METRICS_PORT}/metrics"
-        text = urllib.request.urlopen(url, timeout=5).read().decode()
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                    return sample.value
-        return 0.0
+        return scrape(SUBSCRIBER_METRICS_PORT, name, **labels)
+
+
+def scrape(port: int, name: str, **labels: str) -> float:
+    """The sum of the matching samples on a Prometheus endpoint (0 when absent)."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    )
+
+
+def _beat_ready(process: RoleProcess) -> bool:
+    return "beat: Starting..." in process.log_text()

@@ -37,6 +37,17 @@ def _positive_int(name: str, default: int, *, maximum: int | None = None) -> int
     return value
 
 
+def _port(name: str, default: int) -> int:
+    """A TCP port to listen on; 0 switches the listener off."""
+    try:
+        value = env.int(name, default=default)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer: {exc}") from exc
+    if not 0 <= value <= 65535:
+        raise ImproperlyConfigured(f"{name} must be 0..65535 (0: off), got {value}")
+    return value
+
+
 def _positive_float(name: str, default: float) -> float:
     try:
         value = env.float(name, default=default)
@@ -85,6 +96,7 @@ INSTALLED_APPS = [
     "backend.detections",
     "backend.notifications",
     "backend.ingest",
+    "backend.maintenance",
     "backend.api",
 ]
 
@@ -260,8 +272,17 @@ MQTT_KEEPALIVE_S = _positive_int("MQTT_KEEPALIVE_S", 30)
 MQTT_PUBLISH_TIMEOUT_S = _positive_float("MQTT_PUBLISH_TIMEOUT_S", 10.0)
 MQTT_RECONNECT_MAX_S = _positive_int("MQTT_RECONNECT_MAX_S", 60)
 # Port of the subscriber's Prometheus endpoint (0 disables it).
-INGEST_METRICS_PORT = env.int("INGEST_METRICS_PORT", default=9108)
-INGEST_METRICS_ADDR = env.str("INGEST_METRICS_ADDR", default="127.0.0.1")
+INGEST_METRICS_PORT = _port("INGEST_METRICS_PORT", 9108)
+# mqtt: one MQTT subscriber (run_mqtt_subscriber). amqp: any number of competing
+# consumers of the durable ingest_queue bound to amq.topic (run_amqp_ingest).
+INGEST_MODE = _choice("INGEST_MODE", "mqtt", {"mqtt", "amqp"})
+INGEST_PREFETCH = _positive_int("INGEST_PREFETCH", 20, maximum=1000)
+# Prometheus endpoints of the Celery workers (0 disables one). The OCR worker's children
+# share one endpoint through prometheus_client's multiprocess mode.
+OCR_METRICS_PORT = _port("OCR_METRICS_PORT", 9112)
+ALERT_METRICS_PORT = _port("ALERT_METRICS_PORT", 9113)
+MAINTENANCE_METRICS_PORT = _port("MAINTENANCE_METRICS_PORT", 9114)
+METRICS_ADDR = env.str("METRICS_ADDR", default="127.0.0.1")
 
 GCS_BUCKET_NAME = env.str("GCS_BUCKET_NAME", default="speedcam-images")
 STORAGE_EMULATOR_HOST = env.str("STORAGE_EMULATOR_HOST", default="")
@@ -279,6 +300,10 @@ FCM_TTL_S = _positive_int("FCM_TTL_S", 86_400, maximum=2_419_200)
 
 OCR_MOCK = _bool("OCR_MOCK", False)
 FCM_MOCK = _bool("FCM_MOCK", False)
+# How long the OCR_MOCK stand-in takes per image (drills, benchmarks); 0 = instant.
+OCR_MOCK_LATENCY_MS = env.int("OCR_MOCK_LATENCY_MS", default=0)
+if not 0 <= OCR_MOCK_LATENCY_MS <= 60_000:
+    raise ImproperlyConfigured(f"OCR_MOCK_LATENCY_MS must be 0..60000, got {OCR_MOCK_LATENCY_MS}")
 OCR_CONCURRENCY = _positive_int("OCR_CONCURRENCY", 2, maximum=64)
 ALERT_CONCURRENCY = _positive_int("ALERT_CONCURRENCY", 100, maximum=10_000)
 OCR_MAX_RETRIES = env.int("OCR_MAX_RETRIES", default=5)
@@ -298,6 +323,22 @@ for _name, _value in (("OCR_MAX_RETRIES", OCR_MAX_RETRIES), ("ALERT_MAX_RETRIES"
     if not 0 <= _value <= 100:
         raise ImproperlyConfigured(f"{_name} must be 0..100, got {_value}")
 
+# --- Periodic jobs (maintenance worker + beat) ------------------------------------
+SWEEP_INTERVAL_S = _positive_float("SWEEP_INTERVAL_S", 60.0)
+# A pending/processing detection untouched this long has lost its OCR task.
+SWEEP_OCR_STALE_S = _positive_float("SWEEP_OCR_STALE_S", 600.0)
+if SWEEP_OCR_STALE_S <= OCR_TIME_LIMIT_S:
+    raise ImproperlyConfigured("SWEEP_OCR_STALE_S must be longer than OCR_TIME_LIMIT_S")
+# A completed detection with no final notification this long after the alert hand-over.
+SWEEP_ALERT_STALE_S = _positive_float("SWEEP_ALERT_STALE_S", 600.0)
+if SWEEP_ALERT_STALE_S <= ALERT_CLAIM_STALE_S:
+    raise ImproperlyConfigured("SWEEP_ALERT_STALE_S must be longer than ALERT_CLAIM_STALE_S")
+SWEEP_MAX_ATTEMPTS = _positive_int("SWEEP_MAX_ATTEMPTS", 5, maximum=100)
+SWEEP_BATCH_SIZE = _positive_int("SWEEP_BATCH_SIZE", 500, maximum=10_000)
+RETENTION_INTERVAL_S = _positive_float("RETENTION_INTERVAL_S", 3600.0)
+RETENTION_UNMATCHED_DAYS = _positive_int("RETENTION_UNMATCHED_DAYS", 30, maximum=36_500)
+RETENTION_NOTIFIED_DAYS = _positive_int("RETENTION_NOTIFIED_DAYS", 365, maximum=36_500)
+
 LOG_LEVEL = _choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 LOG_FORMAT = _choice("LOG_FORMAT", "json", {"json", "text"})
 
@@ -307,6 +348,8 @@ CELERY = celery_config(
     ocr_time_limit_s=OCR_TIME_LIMIT_S,
     alert_time_limit_s=ALERT_TIME_LIMIT_S,
     broker_heartbeat_s=BROKER_HEARTBEAT_S,
+    sweep_interval_s=SWEEP_INTERVAL_S,
+    retention_interval_s=RETENTION_INTERVAL_S,
 )
 
 LOGGING = {

@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, client_id: str, metrics_port: int, **options: object) -> None:
         if metrics_port:
-            start_http_server(metrics_port, addr=settings.INGEST_METRICS_ADDR)
+            start_http_server(metrics_port, addr=settings.METRICS_ADDR)
         with celery_app.connection_for_write() as connection:
             declare_topology(connection)
         subscriber = MqttSubscriber(client_id=client_id)

@@ -1,0 +1,216 @@
+"""The main role's periodic jobs: the stale-work sweeper and retention.
+
+Both are idempotent and safe to run from several maintenance workers at once:
+each run holds a named database lock and a second concurrent run does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+
+from backend.common.gcs import delete_object
+from backend.detections import selectors as detection_selectors
+from backend.detections import services as detection_services
+from backend.detections.models import Detection
+from backend.ingest.services import hand_to_alert, hand_to_ocr
+from backend.maintenance import metrics
+from backend.maintenance.models import MaintenanceRun
+from backend.notifications import selectors as notification_selectors
+from backend.notifications import services as notification_services
+from backend.notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+MAX_IDS_PER_ACTION = 200  # kept in a run's details
+
+
+class _Run:
+    """Counts and ids of one job run; saved as a MaintenanceRun when it ends."""
+
+    def __init__(self, job: str) -> None:
+        self.job = job
+        self.started_at = timezone.now()
+        self.counts: Counter[str] = Counter()
+        self.ids: dict[str, list[int]] = {}
+
+    def record(self, action: str, detection_id: int | None = None) -> None:
+        self.counts[action] += 1
+        metrics.ACTIONS.labels(self.job, action).inc()
+        if detection_id is not None:
+            ids = self.ids.setdefault(action, [])
+            if len(ids) < MAX_IDS_PER_ACTION:
+                ids.append(detection_id)
+
+    def save(self) -> MaintenanceRun:
+        run = MaintenanceRun.objects.create(
+            job=self.job,
+            started_at=self.started_at,
+            finished_at=timezone.now(),
+            summary=dict(self.counts),
+            details=self.ids,
+        )
+        logger.info(f"{self.job} run finished", extra={"job": self.job, "summary": run.summary})
+        return run
+
+
+@contextmanager
+def _exclusive(name: str) -> Iterator[bool]:
+    """A MariaDB/MySQL named lock on the default database: True when this run holds it."""
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT GET_LOCK(%s, 0)", [name])
+        acquired = cursor.fetchone()[0] == 1
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT RELEASE_LOCK(%s)", [name])
+
+
+def _batches(fetch, batch_size: int) -> Iterator[list[Detection]]:
+    after_id = 0
+    while True:
+        batch = fetch(after_id=after_id, limit=batch_size)
+        if not batch:
+            return
+        yield batch
+        after_id = batch[-1].pk
+
+
+def sweep_stale_work(now: datetime | None = None) -> MaintenanceRun | None:
+    """Re-dispatch work that a lost message or a dead worker left behind.
+
+    * pending/processing detections untouched for SWEEP_OCR_STALE_S: the OCR task
+      again (the OCR task is idempotent); after SWEEP_MAX_ATTEMPTS, failed;
+    * completed detections with no final notification SWEEP_ALERT_STALE_S after the
+      alert hand-over: the alert task again (its claim makes a repeat harmless);
+      after SWEEP_MAX_ATTEMPTS, given up and logged for an operator.
+    Returns the run's record, or None when another sweep holds the lock.
+    """
+    now = now or timezone.now()
+    with _exclusive("speedcam.sweep_stale_work") as acquired:
+        if not acquired:
+            logger.info("sweep skipped: another sweep is running")
+            return None
+        started = time.monotonic()
+        run = _Run(MaintenanceRun.Job.SWEEP)
+        _sweep_ocr(run, cutoff=now - timedelta(seconds=settings.SWEEP_OCR_STALE_S))
+        _sweep_alerts(run, cutoff=now - timedelta(seconds=settings.SWEEP_ALERT_STALE_S))
+        metrics.RUN_SECONDS.labels(run.job).observe(time.monotonic() - started)
+        return run.save()
+
+
+def _sweep_ocr(run: _Run, *, cutoff: datetime) -> None:
+    def fetch(**page: int) -> list[Detection]:
+        return detection_selectors.stale_ocr_work(cutoff=cutoff, **page)
+
+    for batch in _batches(fetch, settings.SWEEP_BATCH_SIZE):
+        for detection in batch:
+            if detection.sweep_count >= settings.SWEEP_MAX_ATTEMPTS:
+                detection_services.fail_detection(
+                    detection.pk,
+                    reason=f"stuck in {detection.status}: re-dispatched {detection.sweep_count} times without a result",
+                )
+                run.record("ocr_given_up", detection.pk)
+                continue
+            detection_services.count_redispatch(detection)
+            hand_to_ocr(detection)
+            run.record("ocr_redispatched", detection.pk)
+            logger.warning(
+                "stale detection re-dispatched to OCR",
+                extra={"event_id": detection.event_id, "detection_id": detection.pk, "status": detection.status},
+            )
+
+
+def _sweep_alerts(run: _Run, *, cutoff: datetime) -> None:
+    def fetch(**page: int) -> list[Detection]:
+        return detection_selectors.unsettled_alerts(cutoff=cutoff, **page)
+
+    final = {Notification.Status.SENT, Notification.Status.FAILED}
+    for batch in _batches(fetch, settings.SWEEP_BATCH_SIZE):
+        notifications = notification_selectors.alert_states([detection.pk for detection in batch])
+        settled = []
+        for detection in batch:
+            notification = notifications.get(detection.pk)
+            if notification is not None and notification.status in final:
+                settled.append(detection.pk)
+                continue
+            if notification is not None and notification.updated_at >= cutoff:
+                continue  # being worked on (a retry is scheduled): leave it alone
+            if detection.sweep_count >= settings.SWEEP_MAX_ATTEMPTS:
+                settled.append(detection.pk)
+                run.record("alerts_given_up", detection.pk)
+                logger.error(
+                    "alert given up after re-dispatches: resend from the admin once the cause is fixed",
+                    extra={"event_id": detection.event_id, "detection_id": detection.pk},
+                )
+                continue
+            detection_services.count_redispatch(detection)
+            hand_to_alert(detection)
+            run.record("alerts_redispatched", detection.pk)
+            logger.warning(
+                "stale alert re-dispatched",
+                extra={"event_id": detection.event_id, "detection_id": detection.pk},
+            )
+        run.counts["alerts_settled"] += detection_services.mark_alert_settled(settled)
+
+
+def apply_retention(now: datetime | None = None) -> MaintenanceRun | None:
+    """Delete evidence images and personal data past their retention period.
+
+    Unmatched violations (no registered vehicle) are kept RETENTION_UNMATCHED_DAYS,
+    matched (notified) ones RETENTION_NOTIFIED_DAYS, counted from detection time.
+    The detection row stays without plate, vehicle or image for statistics; the
+    notification keeps its status and times. An image that cannot be deleted now
+    (storage down) keeps its detection for the next run.
+    """
+    now = now or timezone.now()
+    with _exclusive("speedcam.apply_retention") as acquired:
+        if not acquired:
+            logger.info("retention skipped: another run is in progress")
+            return None
+        started = time.monotonic()
+        run = _Run(MaintenanceRun.Job.RETENTION)
+        for matched, days, label in (
+            (False, settings.RETENTION_UNMATCHED_DAYS, "unmatched"),
+            (True, settings.RETENTION_NOTIFIED_DAYS, "notified"),
+        ):
+            _purge(run, cutoff=now - timedelta(days=days), matched=matched, label=label)
+        metrics.RUN_SECONDS.labels(run.job).observe(time.monotonic() - started)
+        return run.save()
+
+
+def _purge(run: _Run, *, cutoff: datetime, matched: bool, label: str) -> None:
+    def fetch(**page: int) -> list[Detection]:
+        return detection_selectors.retention_due(cutoff=cutoff, matched=matched, **page)
+
+    for batch in _batches(fetch, settings.SWEEP_BATCH_SIZE):
+        purgeable = []
+        for detection in batch:
+            if detection.image_gcs_uri:
+                try:
+                    deleted = delete_object(detection.image_gcs_uri)
+                except Exception as error:  # storage trouble: try this one again next run
+                    run.record("image_delete_errors", detection.pk)
+                    logger.warning("evidence image not deleted: %s", error, extra={"detection_id": detection.pk})
+                    continue
+                run.record("images_deleted" if deleted else "images_already_gone", detection.pk)
+            purgeable.append(detection.pk)
+        # Notifications first: a crash in between leaves the detection due, and the next run finishes it.
+        run.counts["notifications_scrubbed"] += notification_services.scrub_personal_data(purgeable)
+        purged = detection_services.purge_personal_data(purgeable)
+        run.counts[f"{label}_purged"] += purged
+        if purged:
+            logger.info(
+                "personal data purged",
+                extra={"kind": label, "detections": purged, "cutoff": cutoff.isoformat()},
+            )

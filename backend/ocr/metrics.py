@@ -1,0 +1,8 @@
+from prometheus_client import Counter, Histogram
+
+READS = Counter("speedcam_ocr_reads_total", "Plate reads by result", ["result"])
+DETECTED_TO_READ_SECONDS = Histogram(
+    "speedcam_ocr_detected_to_read_seconds",
+    "From the camera's detection time to the completed plate read",
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900),
+)

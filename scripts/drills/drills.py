@@ -1,0 +1,444 @@
+"""Driver of scripts/drills/run (run it through that script: it starts the services)."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))
+
+import django
+
+django.setup()
+
+import paho.mqtt.client as mqtt
+from django.db import connections
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
+from kombu import Connection
+
+from backend.contracts.events import TOPIC_DETECTIONS_NEW
+from backend.detections.models import Detection
+from backend.messaging.topology import ALL_QUEUES, declare_topology
+from backend.notifications.models import Notification
+from backend.vehicles.models import Vehicle
+from edge.sample import render_snapshot
+from tests.support.processes import RoleProcess, wait_for
+from tests.support.services import FcmEmulator
+
+DRILLS = ("ocr-kill", "alert-kill", "rabbitmq-restart", "mariadb-restart", "subscriber-restart", "fcm-5xx")
+PLATES = [f"{10 + i}가{1000 + i * 7:04d}" for i in range(40)]  # half of them registered
+LOG_DIR = REPO_ROOT / ".state" / "drill" / "logs"
+ROLE_ENV = {
+    "OCR_MOCK": "true",
+    "OCR_MOCK_LATENCY_MS": "40",  # work is in flight when the fault hits
+    "OCR_CONCURRENCY": "2",
+    "OCR_TIME_LIMIT_S": "10",
+    "OCR_MAX_RETRIES": "10",
+    "OCR_RETRY_BACKOFF_S": "0.5",
+    "OCR_RETRY_BACKOFF_MAX_S": "5",
+    "FCM_MOCK": "false",
+    "FCM_TIMEOUT_S": "2",
+    "ALERT_CONCURRENCY": "20",
+    "ALERT_CLAIM_STALE_S": "5",
+    "ALERT_MAX_RETRIES": "10",
+    "ALERT_RETRY_BACKOFF_S": "0.5",
+    "ALERT_RETRY_BACKOFF_MAX_S": "5",
+    "GCS_RETRY_DEADLINE_S": "2",
+    "SWEEP_INTERVAL_S": "5",
+    "SWEEP_OCR_STALE_S": "20",
+    "SWEEP_ALERT_STALE_S": "20",
+    "MQTT_CLIENT_ID": "speedcam-drill-subscriber",
+    "INGEST_METRICS_PORT": "0",
+    "OCR_METRICS_PORT": "0",
+    "ALERT_METRICS_PORT": "0",
+    "MAINTENANCE_METRICS_PORT": "0",
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "json",
+    "PYTHONUNBUFFERED": "1",
+}
+
+
+def common_sh(*commands: str) -> None:
+    script = f'. "{REPO_ROOT}/scripts/lib/common.sh"; ' + "; ".join(commands)
+    subprocess.run(["bash", "-c", script], env={**os.environ, "SPEEDCAM_PROFILE": "drill"}, check=True)
+
+
+def db(query: Callable[[], object]) -> object:
+    """Run a query, reconnecting after a MariaDB restart."""
+    for attempt in range(60):
+        try:
+            return query()
+        except Exception:
+            connections.close_all()
+            if attempt == 59:
+                raise
+            time.sleep(1)
+    return None
+
+
+class Roles:
+    """The pipeline's processes, started from the project's entry scripts."""
+
+    def __init__(self) -> None:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **ROLE_ENV}
+        scripts = REPO_ROOT / "scripts"
+
+        def celery_ready(process: RoleProcess) -> bool:
+            return " ready." in process.log_text()
+
+        def role(name: str, command: list[str], ready: Callable[[RoleProcess], bool], **extra: str) -> RoleProcess:
+            return RoleProcess(name, command, {**env, **extra}, LOG_DIR / f"{name}.log", ready)
+
+        self.subscriber = role(
+            "subscriber",
+            [str(scripts / "start_main.sh"), "subscriber"],
+            lambda p: "mqtt subscriber subscribed" in p.log_text(),
+        )
+        self.ocr = role("ocr-worker", [str(scripts / "start_ocr_worker.sh")], celery_ready)
+        self.alert = role("alert-worker", [str(scripts / "start_alert_worker.sh")], celery_ready)
+        self.maintenance = role("maintenance-worker", [str(scripts / "start_maintenance.sh"), "worker"], celery_ready)
+        self.beat = role(
+            "beat",
+            [str(scripts / "start_maintenance.sh"), "beat"],
+            lambda p: "beat: Starting..." in p.log_text(),
+            BEAT_SCHEDULE_FILE=str(LOG_DIR / "celerybeat-schedule"),
+        )
+        self.all = (self.ocr, self.alert, self.maintenance, self.beat, self.subscriber)
+
+    def start(self) -> None:
+        threads = [threading.Thread(target=process.start) for process in self.all]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for process in self.all:
+            process._alive_or_raise()
+
+    def stop(self) -> None:
+        for process in self.all:
+            process.stop()
+
+    @staticmethod
+    def restart(process: RoleProcess, *, pause_s: float = 2.0) -> None:
+        process.stop(signal.SIGKILL)
+        time.sleep(pause_s)
+        process.start()
+
+
+class Publisher:
+    """The edge's side: a QoS-1 publish is repeated until the broker acknowledged it, as
+    the edge's spool does (the event_id makes a repeat harmless)."""
+
+    RESEND_AFTER_S = 5.0
+
+    def __init__(self, payloads: list[bytes]) -> None:
+        self.payloads = payloads
+        self._lock = threading.Lock()
+        self._in_flight: dict[int, int] = {}  # mid -> payload index
+        self._sent_at: dict[int, float] = {}  # payload index -> last publish
+        self.acknowledged: set[int] = set()
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"drill-edge-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv311
+        )
+        self.client.username_pw_set(os.environ["MQTT_USERNAME"], os.environ["MQTT_PASSWORD"])
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)
+        self.client.on_publish = self._on_publish
+        self.client.connect(os.environ["MQTT_HOST"], int(os.environ["MQTT_PORT"]))
+        self.client.loop_start()
+
+    def _on_publish(
+        self, client: mqtt.Client, userdata: object, mid: int, reason_code: object, properties: object
+    ) -> None:
+        with self._lock:
+            index = self._in_flight.pop(mid, None)
+            if index is not None:
+                self.acknowledged.add(index)
+
+    def _publish(self, index: int) -> None:
+        with self._lock:
+            info = self.client.publish(TOPIC_DETECTIONS_NEW, self.payloads[index], qos=1)
+            self._in_flight[info.mid] = index
+            self._sent_at[index] = time.monotonic()
+
+    def publish_all(self, rate: float, on_progress: Callable[[int], None]) -> None:
+        started = time.monotonic()
+        for index in range(len(self.payloads)):
+            delay = started + index / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            self._publish(index)
+            on_progress(index + 1)
+
+    def wait_acknowledged(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while len(self.acknowledged) < len(self.payloads) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            if not self.client.is_connected():
+                continue
+            now = time.monotonic()
+            for index in range(len(self.payloads)):
+                if index not in self.acknowledged and now - self._sent_at[index] > self.RESEND_AFTER_S:
+                    self._publish(index)
+        self.client.disconnect()
+        self.client.loop_stop()
+        return len(self.acknowledged)
+
+
+def reset(fcm: FcmEmulator) -> None:
+    for alias, table in (
+        ("vehicles_db", "vehicles"),
+        ("detections_db", "detections"),
+        ("notifications_db", "notifications"),
+    ):
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f"TRUNCATE TABLE {table}")
+    fcm.reset()
+    with Connection(os.environ["CELERY_BROKER_URL"]) as connection:
+        declare_topology(connection)
+        for queue in ALL_QUEUES:
+            connection.default_channel.queue_purge(queue.name)
+    Vehicle.objects.bulk_create(
+        Vehicle(plate_number=plate, owner_name="훈련", fcm_token=f"drill-{i}-{uuid.uuid4().hex}")
+        for i, plate in enumerate(PLATES[::2])
+    )
+
+
+def upload_images() -> dict[str, tuple[str, str]]:
+    os.environ.setdefault("STORAGE_EMULATOR_HOST", os.environ["STORAGE_EMULATOR_HOST"])
+    bucket = storage.Client(project="drill", credentials=AnonymousCredentials()).bucket(os.environ["GCS_BUCKET_NAME"])
+    images = {}
+    for plate in PLATES:
+        image = render_snapshot(plate, width=640, height=360)
+        name = f"drills/{uuid.uuid4()}.jpg"
+        bucket.blob(name).upload_from_string(image, content_type="image/jpeg")
+        images[plate] = (f"gs://{bucket.name}/{name}", hashlib.sha256(image).hexdigest())
+    return images
+
+
+def events(count: int, images: dict[str, tuple[str, str]]) -> list[dict]:
+    now = datetime.now(UTC).isoformat()
+    result = []
+    for index in range(count):
+        plate = PLATES[index % len(PLATES)]
+        uri, sha = images[plate]
+        result.append(
+            {
+                "event_id": str(uuid.uuid4()),
+                "camera_id": "cam-drill",
+                "location": "훈련 도로",
+                "detected_speed": 70.0 + index % 50,
+                "speed_limit": 60.0,
+                "detected_at": now,
+                "image_gcs_uri": uri,
+                "image_sha256": sha,
+            }
+        )
+    return result
+
+
+# --- the faults ------------------------------------------------------------------------
+
+
+def kill_ocr_mid_task(roles: Roles, fcm: FcmEmulator) -> str:
+    db(lambda: wait_for(lambda: Detection.objects.filter(status="processing").exists(), timeout=30, interval=0.01))
+    roles.restart(roles.ocr)
+    return "OCR worker (parent and children) killed with SIGKILL while a detection was processing"
+
+
+def kill_alert_mid_send(roles: Roles, fcm: FcmEmulator) -> str:
+    fcm.configure(latency_ms=300)  # sends take long enough to be caught in flight
+    db(
+        lambda: wait_for(
+            lambda: Notification.objects.filter(status="pending", claim_token__isnull=False).exists(),
+            timeout=30,
+            interval=0.01,
+        )
+    )
+    roles.restart(roles.alert)
+    fcm.configure(latency_ms=0)
+    return "alert worker killed with SIGKILL while pushes were in flight"
+
+
+def restart_rabbitmq(roles: Roles, fcm: FcmEmulator) -> str:
+    common_sh("stop_rabbitmq", 'for _ in $(seq 100); do port_open "$RMQ_AMQP_PORT" || break; sleep 0.1; done')
+    time.sleep(2)
+    common_sh("start_rabbitmq >/dev/null")
+    return "RabbitMQ (AMQP + MQTT) stopped and started again"
+
+
+def restart_mariadb(roles: Roles, fcm: FcmEmulator) -> str:
+    common_sh("stop_mariadb", 'for _ in $(seq 100); do port_open "$DB_PORT" || break; sleep 0.1; done')
+    time.sleep(3)
+    common_sh("start_mariadb >/dev/null")
+    return "MariaDB stopped for 3 s and started again"
+
+
+def restart_subscriber(roles: Roles, fcm: FcmEmulator) -> str:
+    roles.restart(roles.subscriber)
+    return "MQTT subscriber killed with SIGKILL and started again"
+
+
+def fcm_outage(roles: Roles, fcm: FcmEmulator) -> str:
+    fcm.configure(rules=[{"error": "UNAVAILABLE"}])
+    time.sleep(8)
+    fcm.configure(rules=[])
+    return "FCM answered 503 UNAVAILABLE to every push for 8 s"
+
+
+FAULTS: dict[str, Callable[[Roles, FcmEmulator], str]] = {
+    "ocr-kill": kill_ocr_mid_task,
+    "alert-kill": kill_alert_mid_send,
+    "rabbitmq-restart": restart_rabbitmq,
+    "mariadb-restart": restart_mariadb,
+    "subscriber-restart": restart_subscriber,
+    "fcm-5xx": fcm_outage,
+}
+
+
+# --- one drill -------------------------------------------------------------------------
+
+
+def run_drill(name: str, *, count: int, rate: float, timeout: float) -> dict:
+    fcm = FcmEmulator(os.environ["FCM_ENDPOINT"])
+    db(lambda: reset(fcm))
+    images = upload_images()
+    batch = events(count, images)
+    event_ids = {event["event_id"] for event in batch}
+    roles = Roles()
+    roles.start()
+    started = time.monotonic()
+    fault_at = max(1, count * 3 // 10)
+    fault_started = threading.Event()
+    fault_result: dict[str, str] = {}
+
+    def inject() -> None:
+        fault_started.wait()
+        try:
+            fault_result["what"] = FAULTS[name](roles, fcm)
+        except Exception as error:  # the drill reports it; the verdict fails
+            fault_result["error"] = f"{type(error).__name__}: {error}"
+
+    injector = threading.Thread(target=inject)
+    injector.start()
+    try:
+        publisher = Publisher([json.dumps(event, ensure_ascii=False).encode() for event in batch])
+        publisher.publish_all(rate, lambda published: published >= fault_at and fault_started.set())
+        fault_started.set()
+        injector.join()
+        acknowledged = publisher.wait_acknowledged(timeout)
+        settled = _wait_settled(event_ids, deadline=started + timeout)
+    finally:
+        roles.stop()
+    verdict = _verdict(event_ids, fcm)
+    verdict.update(
+        drill=name,
+        fault=fault_result.get("what") or fault_result.get("error", "not injected"),
+        published=count,
+        broker_acknowledged=acknowledged,
+        settled_in_time=settled,
+        seconds=round(time.monotonic() - started, 1),
+    )
+    verdict["pass"] = (
+        "error" not in fault_result
+        and settled
+        and verdict["lost"] == 0
+        and verdict["not_final"] == 0
+        and verdict["duplicate_pushes"] == 0
+        and verdict["unexplained_missing_pushes"] == 0
+    )
+    return verdict
+
+
+def _wait_settled(event_ids: set[str], *, deadline: float) -> bool:
+    def settled() -> bool:
+        detections = list(Detection.objects.filter(event_id__in=event_ids).values("id", "status", "vehicle_id"))
+        if len(detections) < len(event_ids) or any(d["status"] not in ("completed", "failed") for d in detections):
+            return False
+        matched = [d["id"] for d in detections if d["status"] == "completed" and d["vehicle_id"]]
+        final = Notification.objects.filter(detection_id__in=matched).exclude(status="pending").count()
+        return final == len(matched)
+
+    while time.monotonic() < deadline:
+        if db(settled):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def _verdict(event_ids: set[str], fcm: FcmEmulator) -> dict:
+    detections = db(lambda: list(Detection.objects.filter(event_id__in=event_ids).values("id", "status", "vehicle_id")))
+    statuses = Counter(d["status"] for d in detections)
+    matched = {d["id"] for d in detections if d["status"] == "completed" and d["vehicle_id"]}
+    notifications = db(lambda: list(Notification.objects.filter(detection_id__in=matched)))
+    pushes = Counter(int(m["message"]["data"]["detection_id"]) for m in fcm.state()["messages"])
+    unknown = {n.detection_id for n in notifications if (n.error_message or "").startswith("delivery unknown")}
+    sent = {n.detection_id for n in notifications if n.status == "sent"}
+    return {
+        "stored": len(detections),
+        "lost": len(event_ids) - len(detections),
+        "completed": statuses["completed"],
+        "failed": statuses["failed"],
+        "not_final": sum(n for status, n in statuses.items() if status not in ("completed", "failed")),
+        "matched": len(matched),
+        "pushes": sum(pushes.values()),
+        "sent_recorded": len(sent),
+        "duplicate_pushes": sum(n - 1 for n in pushes.values() if n > 1),
+        "delivery_unknown": len(unknown),
+        "unexplained_missing_pushes": len({d for d in matched if d not in pushes and d not in unknown}),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="SpeedCam fault drills")
+    parser.add_argument("name", choices=(*DRILLS, "all"))
+    parser.add_argument("--count", type=int, default=1000, help="detections per drill")
+    parser.add_argument("--rate", type=float, default=50.0, help="detections published per second")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds for one drill to settle")
+    parser.add_argument("--keep", action="store_true", help="leave the services running")
+    args = parser.parse_args()
+    names = DRILLS if args.name == "all" else (args.name,)
+    results = []
+    for name in names:
+        print(f"--- drill {name}: {args.count} detections at {args.rate:g}/s", flush=True)
+        result = run_drill(name, count=args.count, rate=args.rate, timeout=args.timeout)
+        results.append(result)
+        print(f"    fault: {result['fault']}", flush=True)
+        print(
+            f"drill {name}: {'PASS' if result['pass'] else 'FAIL'} published={result['published']} "
+            f"stored={result['stored']} lost={result['lost']} completed={result['completed']} "
+            f"failed={result['failed']} not_final={result['not_final']} pushes={result['pushes']} "
+            f"duplicate_pushes={result['duplicate_pushes']} delivery_unknown={result['delivery_unknown']} "
+            f"({result['seconds']} s)",
+            flush=True,
+        )
+    print()
+    print(
+        f"{'drill':20} {'verdict':7} {'stored':>7} {'lost':>5} {'failed':>6} {'pushes':>7} {'dup':>4} "
+        f"{'unknown':>7} {'s':>6}"
+    )
+    for r in results:
+        print(
+            f"{r['drill']:20} {'PASS' if r['pass'] else 'FAIL':7} {r['stored']:>7} {r['lost']:>5} {r['failed']:>6} "
+            f"{r['pushes']:>7} {r['duplicate_pushes']:>4} {r['delivery_unknown']:>7} {r['seconds']:>6}"
+        )
+    print(json.dumps({"drills": results, "all_passed": all(r["pass"] for r in results)}, ensure_ascii=False))
+    return 0 if all(r["pass"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

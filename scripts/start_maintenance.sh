@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Entry point of the main role's periodic jobs (stale-work sweeper, retention).
+#   start_maintenance.sh worker   runs the jobs: Celery solo pool on maintenance_queue
+#   start_maintenance.sh beat     the schedule (backend.messaging.topology.beat_schedule);
+#                                 exactly ONE per deployment, or every job runs twice
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CELERY="${CELERY:-celery}"; [ -x .venv/bin/celery ] && [ "$CELERY" = celery ] && CELERY=.venv/bin/celery
+case "${1:-worker}" in
+  worker)
+    exec "$CELERY" -A backend.maintenance.worker worker --pool=solo -Q maintenance_queue \
+      -n "${MAINTENANCE_WORKER_NAME:-maintenance@%h}" --loglevel="${LOG_LEVEL:-INFO}" --without-mingle ;;
+  beat)
+    schedule="${BEAT_SCHEDULE_FILE:-${TMPDIR:-/tmp}/speedcam-celerybeat-schedule}"
+    exec "$CELERY" -A backend.maintenance.worker beat --schedule="$schedule" --loglevel="${LOG_LEVEL:-INFO}" ;;
+  *) echo "usage: $0 [worker|beat]" >&2; exit 2 ;;
+esac
