@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -14,7 +12,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -26,21 +23,16 @@ django.setup()
 
 import paho.mqtt.client as mqtt
 from django.db import connections
-from google.auth.credentials import AnonymousCredentials
-from google.cloud import storage
-from kombu import Connection
 
 from backend.contracts.events import TOPIC_DETECTIONS_NEW
 from backend.detections.models import Detection
-from backend.messaging.topology import ALL_QUEUES, declare_topology
 from backend.notifications.models import Notification
-from backend.vehicles.models import Vehicle
-from edge.sample import render_snapshot
-from tests.support.processes import RoleProcess, wait_for
+from tests.support import workload
+from tests.support.processes import wait_for
+from tests.support.roles import Roles
 from tests.support.services import FcmEmulator
 
 DRILLS = ("ocr-kill", "alert-kill", "rabbitmq-restart", "mariadb-restart", "subscriber-restart", "fcm-5xx")
-PLATES = [f"{10 + i}가{1000 + i * 7:04d}" for i in range(40)]  # half of them registered
 LOG_DIR = REPO_ROOT / ".state" / "drill" / "logs"
 ROLE_ENV = {
     "OCR_MOCK": "true",
@@ -88,56 +80,6 @@ def db(query: Callable[[], object]) -> object:
                 raise
             time.sleep(1)
     return None
-
-
-class Roles:
-    """The pipeline's processes, started from the project's entry scripts."""
-
-    def __init__(self) -> None:
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **ROLE_ENV}
-        scripts = REPO_ROOT / "scripts"
-
-        def celery_ready(process: RoleProcess) -> bool:
-            return " ready." in process.log_text()
-
-        def role(name: str, command: list[str], ready: Callable[[RoleProcess], bool], **extra: str) -> RoleProcess:
-            return RoleProcess(name, command, {**env, **extra}, LOG_DIR / f"{name}.log", ready)
-
-        self.subscriber = role(
-            "subscriber",
-            [str(scripts / "start_main.sh"), "subscriber"],
-            lambda p: "mqtt subscriber subscribed" in p.log_text(),
-        )
-        self.ocr = role("ocr-worker", [str(scripts / "start_ocr_worker.sh")], celery_ready)
-        self.alert = role("alert-worker", [str(scripts / "start_alert_worker.sh")], celery_ready)
-        self.maintenance = role("maintenance-worker", [str(scripts / "start_maintenance.sh"), "worker"], celery_ready)
-        self.beat = role(
-            "beat",
-            [str(scripts / "start_maintenance.sh"), "beat"],
-            lambda p: "beat: Starting..." in p.log_text(),
-            BEAT_SCHEDULE_FILE=str(LOG_DIR / "celerybeat-schedule"),
-        )
-        self.all = (self.ocr, self.alert, self.maintenance, self.beat, self.subscriber)
-
-    def start(self) -> None:
-        threads = [threading.Thread(target=process.start) for process in self.all]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        for process in self.all:
-            process._alive_or_raise()
-
-    def stop(self) -> None:
-        for process in self.all:
-            process.stop()
-
-    @staticmethod
-    def restart(process: RoleProcess, *, pause_s: float = 2.0) -> None:
-        process.stop(signal.SIGKILL)
-        time.sleep(pause_s)
-        process.start()
 
 
 class Publisher:
@@ -197,58 +139,6 @@ class Publisher:
         self.client.disconnect()
         self.client.loop_stop()
         return len(self.acknowledged)
-
-
-def reset(fcm: FcmEmulator) -> None:
-    for alias, table in (
-        ("vehicles_db", "vehicles"),
-        ("detections_db", "detections"),
-        ("notifications_db", "notifications"),
-    ):
-        with connections[alias].cursor() as cursor:
-            cursor.execute(f"TRUNCATE TABLE {table}")
-    fcm.reset()
-    with Connection(os.environ["CELERY_BROKER_URL"]) as connection:
-        declare_topology(connection)
-        for queue in ALL_QUEUES:
-            connection.default_channel.queue_purge(queue.name)
-    Vehicle.objects.bulk_create(
-        Vehicle(plate_number=plate, owner_name="훈련", fcm_token=f"drill-{i}-{uuid.uuid4().hex}")
-        for i, plate in enumerate(PLATES[::2])
-    )
-
-
-def upload_images() -> dict[str, tuple[str, str]]:
-    os.environ.setdefault("STORAGE_EMULATOR_HOST", os.environ["STORAGE_EMULATOR_HOST"])
-    bucket = storage.Client(project="drill", credentials=AnonymousCredentials()).bucket(os.environ["GCS_BUCKET_NAME"])
-    images = {}
-    for plate in PLATES:
-        image = render_snapshot(plate, width=640, height=360)
-        name = f"drills/{uuid.uuid4()}.jpg"
-        bucket.blob(name).upload_from_string(image, content_type="image/jpeg")
-        images[plate] = (f"gs://{bucket.name}/{name}", hashlib.sha256(image).hexdigest())
-    return images
-
-
-def events(count: int, images: dict[str, tuple[str, str]]) -> list[dict]:
-    now = datetime.now(UTC).isoformat()
-    result = []
-    for index in range(count):
-        plate = PLATES[index % len(PLATES)]
-        uri, sha = images[plate]
-        result.append(
-            {
-                "event_id": str(uuid.uuid4()),
-                "camera_id": "cam-drill",
-                "location": "훈련 도로",
-                "detected_speed": 70.0 + index % 50,
-                "speed_limit": 60.0,
-                "detected_at": now,
-                "image_gcs_uri": uri,
-                "image_sha256": sha,
-            }
-        )
-    return result
 
 
 # --- the faults ------------------------------------------------------------------------
@@ -315,11 +205,10 @@ FAULTS: dict[str, Callable[[Roles, FcmEmulator], str]] = {
 
 def run_drill(name: str, *, count: int, rate: float, timeout: float) -> dict:
     fcm = FcmEmulator(os.environ["FCM_ENDPOINT"])
-    db(lambda: reset(fcm))
-    images = upload_images()
-    batch = events(count, images)
+    db(workload.reset)
+    batch = workload.events(count, workload.upload_images(), camera_id="cam-drill")
     event_ids = {event["event_id"] for event in batch}
-    roles = Roles()
+    roles = Roles(LOG_DIR, ROLE_ENV)
     roles.start()
     started = time.monotonic()
     fault_at = max(1, count * 3 // 10)

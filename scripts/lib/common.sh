@@ -61,6 +61,15 @@ wait_for_port() {  # port seconds what
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# TERM the process in a pid file and wait for it to be gone, so an immediate restart
+# does not find it still holding its port.
+kill_and_wait() {  # pid_file
+  local pid; pid=$(cat "$1")
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
 # --- installation ------------------------------------------------------------------
 
 _apt_updated=""
@@ -177,6 +186,7 @@ rabbitmq_env() {
   export RABBITMQ_DIST_PORT=$((RMQ_AMQP_PORT + 20000))
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
   export ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT="$RMQ_EPMD_PORT"
+  export ERL_CRASH_DUMP="$RMQ_DIR/erl_crash.dump"
 }
 
 rmq() { (rabbitmq_env; "$@"); }
@@ -185,7 +195,10 @@ start_rabbitmq() {
   if pid_alive "$RMQ_DIR/server.pid" && port_open "$RMQ_AMQP_PORT" && port_open "$RMQ_MQTT_PORT"; then
     log "RabbitMQ already running (AMQP $RMQ_AMQP_PORT, MQTT $RMQ_MQTT_PORT)"; return 0
   fi
-  for port in "$RMQ_AMQP_PORT" "$RMQ_MQTT_PORT" "$RMQ_MGMT_PORT"; do
+  # A node stopped a moment ago may still hold its distribution port: give it time.
+  local deadline=$((SECONDS + 30))
+  while port_open $((RMQ_AMQP_PORT + 20000)) && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
+  for port in "$RMQ_AMQP_PORT" "$RMQ_MQTT_PORT" "$RMQ_MGMT_PORT" $((RMQ_AMQP_PORT + 20000)); do
     port_open "$port" && die "port $port is taken by another process"
   done
   (
@@ -253,7 +266,7 @@ start_gcs() {
 stop_gcs() {
   pid_alive "$GCS_DIR/gcs.pid" || return 0
   log "stopping GCS emulator"
-  kill "$(cat "$GCS_DIR/gcs.pid")" 2>/dev/null || true
+  kill_and_wait "$GCS_DIR/gcs.pid"
 }
 
 # --- FCM emulator (firebase-admin talks to it through FCM_ENDPOINT) -------------------
@@ -281,7 +294,7 @@ start_fcm() {
 stop_fcm() {
   pid_alive "$FCM_DIR/fcm.pid" || return 0
   log "stopping FCM emulator"
-  kill "$(cat "$FCM_DIR/fcm.pid")" 2>/dev/null || true
+  kill_and_wait "$FCM_DIR/fcm.pid"
 }
 
 start_services() {

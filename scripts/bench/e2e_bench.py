@@ -1,0 +1,211 @@
+"""Driver of scripts/bench/e2e (run it through that script: it starts the services)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))
+
+import django
+
+django.setup()
+
+import paho.mqtt.client as mqtt
+
+from backend.contracts.events import TOPIC_DETECTIONS_NEW
+from backend.detections.models import Detection
+from tests.support import workload
+from tests.support.roles import Roles
+from tests.support.services import FcmEmulator
+
+LOG_DIR = REPO_ROOT / ".state" / "bench" / "logs"
+BASE_ENV = {
+    "OCR_MOCK": "true",
+    "FCM_MOCK": "false",
+    "MQTT_CLIENT_ID": "speedcam-bench-subscriber",
+    "INGEST_METRICS_PORT": "0",
+    "OCR_METRICS_PORT": "0",
+    "ALERT_METRICS_PORT": "0",
+    "LOG_LEVEL": "INFO",  # as in production: a log line per state change is part of the cost
+}
+FCM = FcmEmulator(os.environ["FCM_ENDPOINT"])
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+class Publisher:
+    def __init__(self) -> None:
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-edge-{uuid.uuid4().hex[:6]}", protocol=mqtt.MQTTv311
+        )
+        self.client.username_pw_set(os.environ["MQTT_USERNAME"], os.environ["MQTT_PASSWORD"])
+        self.client.max_inflight_messages_set(200)
+        self.client.max_queued_messages_set(0)
+        connected = threading.Event()
+        self.client.on_connect = lambda *args: connected.set()
+        self.client.connect(os.environ["MQTT_HOST"], int(os.environ["MQTT_PORT"]))
+        self.client.loop_start()
+        assert connected.wait(10)
+
+    def publish(self, events: list[dict], rate: float | None) -> dict[str, float]:
+        """Publish at `rate` per second (None: as fast as possible); event_id -> wall time."""
+        sent_at: dict[str, float] = {}
+        infos = []
+        started = time.monotonic()
+        for index, event in enumerate(events):
+            if rate:
+                delay = started + index / rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            sent_at[event["event_id"]] = time.time()
+            infos.append(self.client.publish(TOPIC_DETECTIONS_NEW, json.dumps(event, ensure_ascii=False), qos=1))
+        for info in infos:
+            info.wait_for_publish(timeout=60)
+        return sent_at
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def wait_pushes(expected: int, timeout: float = 300) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        messages = FCM.state()["messages"]
+        if len(messages) >= expected:
+            return messages
+        if time.monotonic() > deadline:
+            raise AssertionError(f"only {len(messages)} of {expected} pushes after {timeout} s")
+        time.sleep(0.2)
+
+
+def latencies(sent_at: dict[str, float], messages: list[dict]) -> tuple[list[float], list[float]]:
+    """(publish -> plate read, publish -> push accepted) in milliseconds."""
+    detections = {
+        d["id"]: d for d in Detection.objects.filter(event_id__in=sent_at).values("id", "event_id", "processed_at")
+    }
+    to_read = [(d["processed_at"].timestamp() - sent_at[d["event_id"]]) * 1000 for d in detections.values()]
+    to_push = [
+        (m["received_at"] - sent_at[detections[int(m["message"]["data"]["detection_id"])]["event_id"]]) * 1000
+        for m in messages
+    ]
+    return to_read, to_push
+
+
+def run_roles(overrides: dict[str, str]) -> Roles:
+    roles = Roles(LOG_DIR, {**BASE_ENV, **overrides}, periodic_jobs=False)
+    roles.start()
+    return roles
+
+
+def burst_rate(images: dict, count: int, overrides: dict[str, str], fcm_latency_ms: float = 0) -> float:
+    """Pushes per second for a backlog of `count` matched detections published at once."""
+    workload.reset(registered_every=1)
+    FCM.configure(latency_ms=fcm_latency_ms)
+    roles = run_roles(overrides)
+    try:
+        publisher = Publisher()
+        started = time.time()
+        publisher.publish(workload.events(count, images), rate=None)
+        messages = wait_pushes(count)
+        publisher.close()
+        return count / (max(m["received_at"] for m in messages) - started)
+    finally:
+        roles.stop()
+        FCM.configure(latency_ms=0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="SpeedCam end-to-end latency and throughput")
+    parser.add_argument("--rates", default="5,10,20,40", help="offered detections per second")
+    parser.add_argument("--seconds", type=float, default=15.0, help="duration of each rate step")
+    parser.add_argument("--burst", type=int, default=300, help="detections in each throughput run")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    rates = [float(rate) for rate in args.rates.split(",")]
+    images = workload.upload_images()
+
+    # 1. Latency at fixed offered rates: 2 OCR processes, 50 alert greenlets, FCM answers at once.
+    latency_rows = []
+    roles = run_roles({"OCR_CONCURRENCY": "2", "ALERT_CONCURRENCY": "50"})
+    try:
+        for rate in rates:
+            workload.reset(registered_every=1)
+            count = max(1, int(rate * args.seconds))
+            publisher = Publisher()
+            sent_at = publisher.publish(workload.events(count, images), rate=rate)
+            messages = wait_pushes(count)
+            publisher.close()
+            to_read, to_push = latencies(sent_at, messages)
+            latency_rows.append(
+                {
+                    "rate": rate,
+                    "count": count,
+                    "read_p50_ms": round(percentile(to_read, 0.5), 1),
+                    "push_p50_ms": round(percentile(to_push, 0.5), 1),
+                    "push_p95_ms": round(percentile(to_push, 0.95), 1),
+                    "push_p99_ms": round(percentile(to_push, 0.99), 1),
+                    "push_mean_ms": round(statistics.fmean(to_push), 1),
+                }
+            )
+    finally:
+        roles.stop()
+
+    # 2. Throughput with a real engine's running time (100 ms per image): 1 -> 2 OCR processes.
+    ocr_rows = {
+        processes: burst_rate(images, args.burst, {"OCR_CONCURRENCY": str(processes), "OCR_MOCK_LATENCY_MS": "100"})
+        for processes in (1, 2)
+    }
+    # 3. Throughput with FCM answering after 50 ms: alert concurrency 5 -> 50.
+    alert_rows = {
+        greenlets: burst_rate(
+            images, args.burst, {"OCR_CONCURRENCY": "2", "ALERT_CONCURRENCY": str(greenlets)}, fcm_latency_ms=50
+        )
+        for greenlets in (5, 50)
+    }
+
+    print(f"\nend to end, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs; latency from MQTT publish")
+    print(f"{'offered/s':>9} {'n':>5} {'read p50':>9} {'push p50':>9} {'push p95':>9} {'push p99':>9}")
+    for row in latency_rows:
+        print(
+            f"{row['rate']:9g} {row['count']:5d} {row['read_p50_ms']:8.0f}ms {row['push_p50_ms']:8.0f}ms "
+            f"{row['push_p95_ms']:8.0f}ms {row['push_p99_ms']:8.0f}ms"
+        )
+    print(f"\nthroughput, {args.burst} detections published at once, pushes/s")
+    print(f"{'configuration':44} {'pushes/s':>9}")
+    for processes, rate in ocr_rows.items():
+        print(f"{f'OCR {processes} process(es), 100 ms per image':44} {rate:9.1f}")
+    for greenlets, rate in alert_rows.items():
+        print(f"{f'alert {greenlets} greenlets, FCM 50 ms':44} {rate:9.1f}")
+    print(
+        json.dumps(
+            {
+                "bench": "e2e",
+                "latency": latency_rows,
+                "ocr_processes_pushes_per_s": ocr_rows,
+                "ocr_2_vs_1": round(ocr_rows[2] / ocr_rows[1], 3),
+                "alert_greenlets_pushes_per_s": alert_rows,
+                "alert_50_vs_5": round(alert_rows[50] / alert_rows[5], 3),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Every fault drill passes (a shorter run than the full 1,000 detections per drill).
+
+The drills run through their own script on their own service profile (.state/drill):
+they restart RabbitMQ and MariaDB, which must not disturb this session's services.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from tests.support.services import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+DRILL_COUNT = int(os.environ.get("SPEEDCAM_DRILL_COUNT", "60"))
+PASSED_ENV = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "CI", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"}
+
+
+@pytest.mark.timeout(1200)
+def test_every_drill_loses_nothing_and_pushes_nothing_twice() -> None:
+    result = subprocess.run(
+        [str(REPO_ROOT / "scripts/drills/run"), "all", "--count", str(DRILL_COUNT), "--rate", "20", "--timeout", "180"],
+        cwd=REPO_ROOT,
+        # Not this session's service variables (DB_PORT=…): the drill profile has its own.
+        env={key: value for key, value in os.environ.items() if key in PASSED_ENV},
+        capture_output=True,
+        text=True,
+        timeout=1150,
+    )
+    output = result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    assert lines, output[-4000:]
+    summary = json.loads(lines[-1])
+    failed = [drill for drill in summary["drills"] if not drill["pass"]]
+    assert not failed, json.dumps(failed, ensure_ascii=False, indent=1) + output[-3000:]
+    assert {drill["drill"] for drill in summary["drills"]} == {
+        "ocr-kill",
+        "alert-kill",
+        "rabbitmq-restart",
+        "mariadb-restart",
+        "subscriber-restart",
+        "fcm-5xx",
+    }
+    for drill in summary["drills"]:
+        assert drill["stored"] == DRILL_COUNT and drill["duplicate_pushes"] == 0
+    assert result.returncode == 0, output[-3000:]
