@@ -1,15 +1,28 @@
-"""`python -m edge sample ...`: publish synthetic violations through the real uplink."""
+"""The roadside unit's command line: `python -m edge run|measure|spool|calibrate|synth|sample`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import random
 import sys
+import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+from pythonjsonlogger.json import JsonFormatter
+
+from edge.calibration import calibration_report
+from edge.camera_config import load_config
 from edge.config import EdgeConfig
+from edge.forwarder import Forwarder
+from edge.measure import SpeedMeter
+from edge.runner import open_spool, run
 from edge.sample import SAMPLE_PLATES, render_snapshot
+from edge.sources import SourceError, frames
+from edge.synthetic import generate
 from edge.uplink import Uplink
 
 KST = timezone(timedelta(hours=9))
@@ -43,9 +56,121 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _measure(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    meter = SpeedMeter(config)
+    started, count = time.monotonic(), 0
+    for frame in frames(config.capture, source=args.source):
+        for measurement in meter.process(frame):
+            count += 1
+            print(json.dumps(measurement.as_dict(), ensure_ascii=False), flush=True)
+        if frame.index and frame.index % args.progress_every == 0:
+            print(
+                f"frame {frame.index} ({frame.timestamp_s:.1f} s of video, {time.monotonic() - started:.1f} s), "
+                f"{count} vehicles so far",
+                file=sys.stderr,
+                flush=True,
+            )
+    for measurement in meter.flush():
+        count += 1
+        print(json.dumps(measurement.as_dict(), ensure_ascii=False), flush=True)
+    print(f"done: {count} vehicles measured in {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    return run(load_config(args.config), source=args.source)
+
+
+def _spool(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    spool = open_spool(config)
+    try:
+        for violation in spool.all():
+            print(
+                json.dumps(
+                    {
+                        "event_id": violation.event_id,
+                        "state": violation.state,
+                        "detected_speed": violation.event.get("detected_speed"),
+                        "detected_at": violation.event.get("detected_at"),
+                        "attempts": violation.attempts,
+                        "last_error": violation.last_error,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        print(json.dumps({"spool": spool.stats()}), flush=True)
+        if not args.drain:
+            return 0
+        spool.retry_now()
+        uplink = Uplink(EdgeConfig.from_camera(config))
+        uplink.start()
+        forwarder = Forwarder(spool, uplink)
+        deadline = time.monotonic() + args.timeout
+        try:
+            while spool.stats()["items"] and time.monotonic() < deadline:
+                if uplink.wait_connected(1.0):
+                    spool.retry_now()
+                    forwarder.drain_once()
+                    print(json.dumps({"spool": spool.stats()}), file=sys.stderr, flush=True)
+                    time.sleep(0.5)
+        finally:
+            uplink.close()
+        left = spool.stats()["items"]
+        print(json.dumps({"drained": left == 0, "spool": spool.stats()}), flush=True)
+        return 0 if left == 0 else 1
+    finally:
+        spool.close()
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    print(calibration_report(config))
+    return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    truth = generate(Path(args.out), vehicles=args.vehicles, seed=args.seed, fps=args.fps)
+    print(f"wrote {args.out}/road.mp4 ({truth['frames']} frames), truth.json, cam.yaml", file=sys.stderr)
+    for vehicle in truth["vehicles"]:
+        print(json.dumps(vehicle, ensure_ascii=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m edge")
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), handlers=[_log_handler()])
+    parser = argparse.ArgumentParser(prog="python -m edge", description="SpeedCam roadside unit")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    run_parser = commands.add_parser("run", help="measure live, spool and deliver violations")
+    run_parser.add_argument("--config", required=True, help="the camera's YAML file")
+    run_parser.add_argument("--source", help="override capture.source (a file, a device, rtsp://...)")
+    run_parser.set_defaults(handler=_run)
+
+    measure = commands.add_parser("measure", help="print one JSON line per measured vehicle; publishes nothing")
+    measure.add_argument("--config", required=True)
+    measure.add_argument("--source", help="video file or camera (default: capture.source)")
+    measure.add_argument("--progress-every", type=int, default=300, help="frames between progress lines (stderr)")
+    measure.set_defaults(handler=_measure)
+
+    spool = commands.add_parser("spool", help="show the spooled violations; --drain delivers them now")
+    spool.add_argument("--config", required=True)
+    spool.add_argument("--drain", action="store_true")
+    spool.add_argument("--timeout", type=float, default=120.0, help="seconds --drain may take")
+    spool.set_defaults(handler=_spool)
+
+    calibrate = commands.add_parser("calibrate", help="print the homography and the metres per pixel it implies")
+    calibrate.add_argument("--config", required=True)
+    calibrate.set_defaults(handler=_calibrate)
+
+    synth = commands.add_parser("synth", help="render a synthetic road video with ground truth and a camera config")
+    synth.add_argument("--out", required=True, help="output directory")
+    synth.add_argument("--vehicles", type=int, default=6)
+    synth.add_argument("--seed", type=int, default=7)
+    synth.add_argument("--fps", type=float, default=30.0)
+    synth.set_defaults(handler=_synth)
+
     sample = commands.add_parser("sample", help="upload synthetic snapshots and publish detections/new")
     sample.add_argument("--plate", action="append", help="plate to render (repeatable); random if omitted")
     sample.add_argument("--count", type=int, default=3, help="how many random plates when --plate is not given")
@@ -53,8 +178,20 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument("--limit", type=float, default=60.0, help="speed limit km/h")
     sample.add_argument("--camera-id", default="cam-01")
     sample.add_argument("--location", default="서울 강남구 테헤란로 123")
+    sample.set_defaults(handler=_sample)
+
     args = parser.parse_args(argv)
-    return _sample(args)
+    try:
+        return args.handler(args)
+    except SourceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _log_handler() -> logging.Handler:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    return handler
 
 
 if __name__ == "__main__":

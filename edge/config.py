@@ -1,10 +1,13 @@
-"""Edge connection settings from the environment (the per-camera YAML comes later)."""
+"""Backend connection settings of the edge: from the camera YAML (`run`, `spool`) or,
+for `python -m edge sample`, from the environment."""
 
 from __future__ import annotations
 
 import os
 import socket
 from dataclasses import dataclass
+
+from edge.camera_config import CameraConfig
 
 
 def _require_int(name: str, default: int) -> int:
@@ -27,6 +30,7 @@ class EdgeConfig:
     mqtt_client_id: str
     bucket: str
     storage_emulator_host: str
+    publish_timeout_s: float = 15.0
 
     @classmethod
     def from_env(cls) -> EdgeConfig:
@@ -38,4 +42,19 @@ class EdgeConfig:
             mqtt_client_id=os.environ.get("EDGE_CLIENT_ID", f"speedcam-edge-{socket.gethostname()}-{os.getpid()}"),
             bucket=os.environ.get("GCS_BUCKET_NAME", "speedcam-images"),
             storage_emulator_host=os.environ.get("STORAGE_EMULATOR_HOST", ""),
+        )
+
+    @classmethod
+    def from_camera(cls, camera: CameraConfig) -> EdgeConfig:
+        backend = camera.backend
+        return cls(
+            mqtt_host=backend.mqtt_host,
+            mqtt_port=backend.mqtt_port,
+            mqtt_username=backend.mqtt_username,
+            mqtt_password=backend.password(),
+            # Per device: the broker closes an older connection that reuses an id.
+            mqtt_client_id=backend.client_id or f"speedcam-edge-{camera.camera_id}",
+            bucket=backend.bucket,
+            storage_emulator_host=backend.storage_emulator_host or os.environ.get("STORAGE_EMULATOR_HOST", ""),
+            publish_timeout_s=backend.publish_timeout_s,
         )

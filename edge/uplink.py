@@ -11,6 +11,7 @@ from datetime import datetime
 import paho.mqtt.client as mqtt
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
+from google.cloud.storage.retry import DEFAULT_RETRY
 
 from backend.contracts.events import TOPIC_DETECTIONS_NEW, DetectionNewEvent
 from edge.config import EdgeConfig
@@ -42,9 +43,21 @@ class Uplink:
         )
         self._mqtt.on_disconnect = lambda *args: self._connected.clear()
 
-    def __enter__(self) -> Uplink:
+    def start(self) -> None:
+        """Connect in the background; paho reconnects by itself after any loss."""
+        self._mqtt.reconnect_delay_set(min_delay=1, max_delay=30)
         self._mqtt.connect_async(self.config.mqtt_host, self.config.mqtt_port, keepalive=30)
         self._mqtt.loop_start()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        return self._connected.wait(timeout_s)
+
+    def __enter__(self) -> Uplink:
+        self.start()
         if not self._connected.wait(15):
             self.close()
             raise ConnectionError(f"MQTT {self.config.mqtt_host}:{self.config.mqtt_port} refused or unreachable")
@@ -63,13 +76,21 @@ class Uplink:
         """Upload the snapshot; return (gs:// URI, sha256 hex)."""
         name = evidence_object_name(camera_id, detected_at, event_id)
         blob = self._storage.bucket(self.config.bucket).blob(name)
-        blob.upload_from_string(image, content_type="image/jpeg")
+        # A bounded retry: a long outage is the spool's business, not this call's.
+        blob.upload_from_string(image, content_type="image/jpeg", timeout=30, retry=DEFAULT_RETRY.with_timeout(20))
         return f"gs://{self.config.bucket}/{name}", hashlib.sha256(image).hexdigest()
 
-    def publish_detection(self, event: DetectionNewEvent, *, timeout_s: float = 15.0) -> None:
-        """Publish at QoS 1 and wait for the broker's PUBACK."""
+    def publish_detection(self, event: DetectionNewEvent, *, timeout_s: float | None = None) -> None:
+        """Publish at QoS 1 and wait for the broker's PUBACK. Raises ConnectionError or
+        TimeoutError; the caller keeps the violation and tries again later."""
+        timeout_s = timeout_s or self.config.publish_timeout_s
+        if not self.connected:
+            raise ConnectionError(f"MQTT {self.config.mqtt_host}:{self.config.mqtt_port} not connected")
         info = self._mqtt.publish(TOPIC_DETECTIONS_NEW, event.to_json(), qos=1)
-        info.wait_for_publish(timeout=timeout_s)
+        try:
+            info.wait_for_publish(timeout=timeout_s)
+        except RuntimeError as error:  # the connection dropped while waiting
+            raise ConnectionError(str(error)) from error
         if not info.is_published():
             raise TimeoutError(f"no PUBACK for event {event.event_id} within {timeout_s}s")
 

@@ -12,8 +12,10 @@ import logging
 import os
 import threading
 
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from celery import Celery
 from kombu import Connection, Queue
+from kombu.exceptions import OperationalError
 
 from backend.common.events_log import log_transition
 from backend.messaging.topology import ALERT_TASK, FCM_QUEUE, OCR_QUEUE, OCR_TASK, ocr_priority
@@ -21,6 +23,7 @@ from backend.messaging.topology import ALERT_TASK, FCM_QUEUE, OCR_QUEUE, OCR_TAS
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
+CONNECTION_ERRORS = (OperationalError, AmqpConnectionError, ConnectionError, OSError)
 _connection: tuple[int, Connection] | None = None
 
 
@@ -34,20 +37,24 @@ def _send(name: str, *, kwargs: dict, queue: Queue, **options: object) -> str:
     global _connection
     app = _app()
     with _lock:
-        if _connection is None or _connection[0] != os.getpid():
-            _connection = (
-                os.getpid(),
-                Connection(app.conf.broker_url, transport_options={"confirm_publish": True}),
-            )
-        connection = _connection[1]
-        try:
-            connection.ensure_connection(max_retries=3)
-            return app.send_task(name, kwargs=kwargs, queue=queue, connection=connection, **options).id
-        except Exception:
-            # Start from a fresh connection next time; the caller retries the message.
-            connection.release()
-            _connection = None
-            raise
+        for attempt in (1, 2):
+            if _connection is None or _connection[0] != os.getpid():
+                _connection = (
+                    os.getpid(),
+                    Connection(app.conf.broker_url, transport_options={"confirm_publish": True}),
+                )
+            connection = _connection[1]
+            try:
+                connection.ensure_connection(max_retries=3)
+                return app.send_task(name, kwargs=kwargs, queue=queue, connection=connection, **options).id
+            except Exception as error:
+                connection.release()
+                _connection = None
+                # A connection that died while idle (a broker restart) fails on first use:
+                # one more try on a fresh one. Beyond that the caller retries the message.
+                if attempt == 2 or not isinstance(error, CONNECTION_ERRORS):
+                    raise
+        raise AssertionError("unreachable")
 
 
 def dispatch_ocr(*, detection_id: int, event_id: str, detected_speed: float, speed_limit: float) -> str:

@@ -44,8 +44,11 @@ def test_a_stranded_detection_is_redispatched_read_and_notified(pipeline) -> Non
     vehicle = Vehicle.objects.create(plate_number="12가3456", owner_name="홍길동", fcm_token=f"t-{uuid.uuid4().hex}")
     stranded = stranded_detection(pipeline.services, "12가3456")
     another = stranded_detection(pipeline.services, "34나5678")
+    an_hour_ago = timezone.now() - LATER
+    Detection.objects.filter(pk__in=[stranded.pk, another.pk]).update(created_at=an_hour_ago, updated_at=an_hour_ago)
 
-    run = sweep_stale_work(now=timezone.now() + LATER)
+    # The real clock: a detection the OCR worker completes meanwhile is not stale for the alert sweep.
+    run = sweep_stale_work()
 
     assert run is not None and run.summary["ocr_redispatched"] == 2
     assert set(run.details["ocr_redispatched"]) == {stranded.pk, another.pk}
@@ -77,10 +80,10 @@ def test_a_completed_detection_whose_alert_was_lost_is_notified_once(pipeline) -
         status=Detection.Status.COMPLETED,
         ocr_result="56라7890",
         vehicle_id=vehicle.pk,
-        processed_at=timezone.now(),
+        processed_at=timezone.now() - LATER,
     )
 
-    run = sweep_stale_work(now=timezone.now() + LATER)
+    run = sweep_stale_work()
 
     assert run is not None and run.details["alerts_redispatched"] == [lost.pk]
     assert wait_notification(lost.pk).status == "sent"

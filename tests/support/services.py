@@ -53,6 +53,14 @@ class TestServices:
     def start_gcs(self) -> None:
         _common("start_gcs")
 
+    def stop_rabbitmq(self) -> None:
+        _common(
+            "stop_rabbitmq", 'for _ in $(seq 100); do port_open "$RMQ_MQTT_PORT" || exit 0; sleep 0.1; done; exit 1'
+        )
+
+    def start_rabbitmq(self) -> None:
+        _common("start_rabbitmq")
+
     # --- GCS -----------------------------------------------------------------------
     def storage(self) -> storage.Client:
         os.environ["STORAGE_EMULATOR_HOST"] = self.env["STORAGE_EMULATOR_HOST"]

@@ -1,0 +1,178 @@
+"""The per-camera YAML file: one place for everything a roadside unit needs.
+
+camera_id: cam-01
+location: 서울 강남구 테헤란로 123
+speed_limit_kmh: 60
+tolerance_kmh: 5                 # over limit + tolerance -> violation
+calibration:
+  # Four image points (pixels) of a rectangle-like patch of road, in order
+  # near-left, near-right, far-right, far-left, and its real size in metres.
+  image_points: [[412, 650], [868, 650], [733, 300], [547, 300]]
+  width_m: 7.0                   # near-left -> near-right (across the road)
+  length_m: 30.0                 # near-left -> far-left (along the road)
+  # or, instead of width/length: world_points: [[0, 0], [7, 0], [7, 30], [0, 30]]
+zone:                            # where speed is measured, metres along the road
+  start_m: 2.0                   # (defaults: the whole calibrated patch)
+  end_m: 28.0
+directions:                      # names for motion along +y (away) and -y (towards)
+  away: northbound
+  towards: southbound
+capture:
+  source: /dev/video0            # picamera2 | camera index | file | rtsp://...
+  fps: 30                        # for files without a usable frame rate
+  processing_width: 640          # frames are scaled down for detection
+  jpeg_quality: 90
+detection:
+  min_area_px: 400               # at processing width
+  min_track_points: 6
+  min_speed_kmh: 5
+  max_speed_kmh: 250
+backend:
+  mqtt_host: 10.0.0.5
+  mqtt_port: 1883
+  mqtt_username: cam-01
+  mqtt_password_env: SPEEDCAM_MQTT_PASSWORD   # the secret stays out of the file
+  client_id: speedcam-edge-cam-01
+  bucket: speedcam-images
+spool:
+  path: /var/lib/speedcam-edge/spool
+  max_items: 5000
+  max_bytes: 2000000000
+  when_full: drop_oldest         # or refuse_new
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Point = tuple[float, float]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Calibration(_Strict):
+    image_points: tuple[Point, Point, Point, Point]
+    width_m: float | None = Field(default=None, gt=0)
+    length_m: float | None = Field(default=None, gt=0)
+    world_points: tuple[Point, Point, Point, Point] | None = None
+
+    @model_validator(mode="after")
+    def _one_world_description(self) -> Calibration:
+        has_size = self.width_m is not None and self.length_m is not None
+        if has_size == (self.world_points is not None):
+            raise ValueError("give either width_m and length_m, or world_points")
+        return self
+
+    def world(self) -> tuple[Point, Point, Point, Point]:
+        if self.world_points is not None:
+            return self.world_points
+        assert self.width_m is not None and self.length_m is not None
+        return ((0.0, 0.0), (self.width_m, 0.0), (self.width_m, self.length_m), (0.0, self.length_m))
+
+
+class Zone(_Strict):
+    start_m: float | None = None
+    end_m: float | None = None
+
+
+class Directions(_Strict):
+    away: str = "away"
+    towards: str = "towards"
+
+
+class Capture(_Strict):
+    source: str = "picamera2"
+    fps: float = Field(default=30.0, gt=0, le=240)
+    processing_width: int = Field(default=640, ge=160, le=3840)
+    jpeg_quality: int = Field(default=90, ge=50, le=100)
+    width: int | None = Field(default=None, ge=160)
+    height: int | None = Field(default=None, ge=120)
+
+
+class Detection(_Strict):
+    min_area_px: int = Field(default=400, ge=10)
+    min_track_points: int = Field(default=6, ge=3)
+    min_speed_kmh: float = Field(default=5.0, ge=0)
+    max_speed_kmh: float = Field(default=250.0, gt=0)
+    max_missed_frames: int = Field(default=5, ge=1)
+    warmup_frames: int = Field(default=30, ge=0)
+
+
+class Backend(_Strict):
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = Field(default=1883, gt=0, lt=65536)
+    mqtt_username: str = "speedcam"
+    mqtt_password: str | None = None
+    mqtt_password_env: str | None = "SPEEDCAM_MQTT_PASSWORD"
+    client_id: str | None = None
+    bucket: str = "speedcam-images"
+    storage_emulator_host: str | None = None
+    publish_timeout_s: float = Field(default=15.0, gt=0)
+
+    def password(self) -> str:
+        if self.mqtt_password_env and os.environ.get(self.mqtt_password_env):
+            return os.environ[self.mqtt_password_env]
+        if self.mqtt_password is not None:
+            return self.mqtt_password
+        raise ConfigError(f"no MQTT password: set {self.mqtt_password_env} or backend.mqtt_password")
+
+
+class Spool(_Strict):
+    path: Path = Path("/var/lib/speedcam-edge/spool")
+    max_items: int = Field(default=5000, ge=1)
+    max_bytes: int = Field(default=2_000_000_000, ge=1_000_000)
+    when_full: Literal["drop_oldest", "refuse_new"] = "drop_oldest"
+    retry_initial_s: float = Field(default=2.0, gt=0)
+    retry_max_s: float = Field(default=300.0, gt=0)
+
+
+class CameraConfig(_Strict):
+    camera_id: str = Field(min_length=1, max_length=50)
+    location: str = Field(min_length=1, max_length=255)
+    speed_limit_kmh: float = Field(gt=0, le=300)
+    tolerance_kmh: float = Field(default=0.0, ge=0)
+    calibration: Calibration
+    zone: Zone = Zone()
+    directions: Directions = Directions()
+    capture: Capture = Capture()
+    detection: Detection = Detection()
+    backend: Backend = Backend()
+    spool: Spool = Spool()
+
+    @field_validator("camera_id")
+    @classmethod
+    def _path_safe(cls, value: str) -> str:
+        if not all(ch.isalnum() or ch in "-_" for ch in value):
+            raise ValueError("only letters, digits, '-' and '_' (it is part of object paths)")
+        return value
+
+    @property
+    def violation_threshold_kmh(self) -> float:
+        return self.speed_limit_kmh + self.tolerance_kmh
+
+
+class ConfigError(SystemExit):
+    """A configuration the unit cannot run with; the message says what to fix."""
+
+
+def load_config(path: str | Path) -> CameraConfig:
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error}") from error
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from error
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must hold a mapping of settings")
+    try:
+        return CameraConfig.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise ConfigError(f"{path}: {problems}") from error

@@ -1,0 +1,104 @@
+"""`python -m edge run`: measure live, spool every violation, forward in the background."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime
+
+import cv2
+
+from edge.camera_config import CameraConfig
+from edge.config import EdgeConfig
+from edge.forwarder import Forwarder
+from edge.measure import Measurement, SpeedMeter
+from edge.sources import frames, is_live
+from edge.spool import Spool, SpoolFull
+from edge.uplink import Uplink
+
+logger = logging.getLogger(__name__)
+FILE_DRAIN_TIMEOUT_S = 60.0
+
+
+def open_spool(config: CameraConfig) -> Spool:
+    settings = config.spool
+    return Spool(
+        settings.path,
+        max_items=settings.max_items,
+        max_bytes=settings.max_bytes,
+        when_full=settings.when_full,
+        retry_initial_s=settings.retry_initial_s,
+        retry_max_s=settings.retry_max_s,
+    )
+
+
+def violation_record(config: CameraConfig, measurement: Measurement) -> tuple[dict, bytes, str]:
+    """The detections/new fields (but the image's URI), the JPEG and its sha256."""
+    assert measurement.snapshot is not None
+    ok, encoded = cv2.imencode(".jpg", measurement.snapshot, [cv2.IMWRITE_JPEG_QUALITY, config.capture.jpeg_quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    image = encoded.tobytes()
+    event = {
+        "event_id": str(uuid.uuid4()),
+        "camera_id": config.camera_id,
+        "location": config.location,
+        "detected_speed": round(measurement.speed_kmh, 1),
+        "speed_limit": config.speed_limit_kmh,
+        "detected_at": datetime.now().astimezone().isoformat(timespec="milliseconds"),
+    }
+    return event, image, hashlib.sha256(image).hexdigest()
+
+
+def run(config: CameraConfig, *, source: str | None = None) -> int:
+    spool = open_spool(config)
+    uplink = Uplink(EdgeConfig.from_camera(config))
+    uplink.start()
+    forwarder = Forwarder(spool, uplink)
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    sender = threading.Thread(target=forwarder.run, args=(stopping,), name="forwarder", daemon=True)
+    sender.start()
+    meter = SpeedMeter(config, keep_snapshots=True)
+    logger.info("edge running", extra={"camera_id": config.camera_id, "spool": spool.stats()})
+    try:
+        for frame in frames(config.capture, source=source):
+            for measurement in meter.process(frame):
+                handle(config, measurement, spool, forwarder)
+            if stopping.is_set():
+                break
+        for measurement in meter.flush():
+            handle(config, measurement, spool, forwarder)
+        if not is_live(source or config.capture.source):
+            # A recording has ended: deliver what it produced before exiting.
+            deadline = time.monotonic() + FILE_DRAIN_TIMEOUT_S
+            while spool.stats()["items"] and time.monotonic() < deadline and not stopping.is_set():
+                forwarder.wake.set()
+                time.sleep(0.2)
+    finally:
+        stopping.set()
+        forwarder.wake.set()
+        sender.join(timeout=30)
+        uplink.close()
+        spool.close()
+    return 0
+
+
+def handle(config: CameraConfig, measurement: Measurement, spool: Spool, forwarder: Forwarder) -> None:
+    print(json.dumps(measurement.as_dict(), ensure_ascii=False), flush=True)
+    if not measurement.over_limit or measurement.snapshot is None:
+        return
+    event, image, sha256 = violation_record(config, measurement)
+    try:
+        spool.add(event, image, sha256)
+    except SpoolFull as error:
+        print(f"violation {event['event_id']} NOT kept: {error}", file=sys.stderr, flush=True)
+        return
+    forwarder.wake.set()
