@@ -1,44 +1,8 @@
 """The per-camera YAML file: one place for everything a roadside unit needs.
 
-camera_id: cam-01
-location: 서울 강남구 테헤란로 123
-speed_limit_kmh: 60
-tolerance_kmh: 5                 # over limit + tolerance -> violation
-calibration:
-  # Four image points (pixels) of a rectangle-like patch of road, in order
-  # near-left, near-right, far-right, far-left, and its real size in metres.
-  image_points: [[412, 650], [868, 650], [733, 300], [547, 300]]
-  width_m: 7.0                   # near-left -> near-right (across the road)
-  length_m: 30.0                 # near-left -> far-left (along the road)
-  # or, instead of width/length: world_points: [[0, 0], [7, 0], [7, 30], [0, 30]]
-zone:                            # where speed is measured, metres along the road
-  start_m: 2.0                   # (defaults: the whole calibrated patch)
-  end_m: 28.0
-directions:                      # names for motion along +y (away) and -y (towards)
-  away: northbound
-  towards: southbound
-capture:
-  source: /dev/video0            # picamera2 | camera index | file | rtsp://...
-  fps: 30                        # for files without a usable frame rate
-  processing_width: 640          # frames are scaled down for detection
-  jpeg_quality: 90
-detection:
-  min_area_px: 400               # at processing width
-  min_track_points: 6
-  min_speed_kmh: 5
-  max_speed_kmh: 250
-backend:
-  mqtt_host: 10.0.0.5
-  mqtt_port: 1883
-  mqtt_username: cam-01
-  mqtt_password_env: SPEEDCAM_MQTT_PASSWORD   # the secret stays out of the file
-  client_id: speedcam-edge-cam-01
-  bucket: speedcam-images
-spool:
-  path: /var/lib/speedcam-edge/spool
-  max_items: 5000
-  max_bytes: 2000000000
-  when_full: drop_oldest         # or refuse_new
+`edge/deploy/cam.example.yaml` shows every section with comments; the models below
+hold each key's rules and default. A file that breaks a rule stops the unit at start
+with a message naming the key.
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ class Measurement:
     over_limit: bool
     snapshot: np.ndarray | None = None  # the sharpest full-resolution frame of the vehicle
     vehicle_box: tuple[int, int, int, int] | None = None  # x, y, w, h in that frame
+    plate_box: tuple[int, int, int, int] | None = None  # the licence plate in that frame, if found
 
     def as_dict(self) -> dict:
         return {
@@ -228,4 +229,38 @@ class SpeedMeter:
             over_limit=speed_kmh > self.config.violation_threshold_kmh,
             snapshot=track.best_frame,
             vehicle_box=track.best_box,
+            plate_box=find_plate(track.best_frame, track.best_box) if track.best_frame is not None else None,
         )
+
+
+PLATE_ASPECT = (1.8, 6.5)  # 520 x 110 mm (4.7) and the older 335 x 155 mm (2.2)
+
+
+def find_plate(image: np.ndarray, vehicle_box: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+    """The most plate-like bright rectangle in the vehicle's box: [x, y, w, h] in the
+    image, or None. Plates are light with dark characters, wider than tall, and sit in
+    the lower part of the face towards the camera."""
+    if vehicle_box is None:
+        return None
+    x0, y0, width, height = vehicle_box
+    crop = image[y0 : y0 + height, x0 : x0 + width]
+    if crop.size == 0 or width < 20 or height < 10:
+        return None
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    _, bright = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    best, best_score = None, 0.0
+    for contour in contours:
+        x, y, w, h = cv2.boundingRect(contour)
+        aspect = w / h if h else 0
+        share = w * h / (width * height)
+        if not (PLATE_ASPECT[0] <= aspect <= PLATE_ASPECT[1] and 0.002 <= share <= 0.15 and w >= 8):
+            continue
+        rectangularity = cv2.contourArea(contour) / (w * h)
+        if rectangularity < 0.6:
+            continue
+        lower = (y + h / 2) / height  # plates sit low on the vehicle
+        score = rectangularity * (0.5 + lower) / (1 + abs(np.log(aspect / 4.7)))
+        if score > best_score:
+            best, best_score = (x0 + x, y0 + y, w, h), score
+    return best

@@ -53,6 +53,8 @@ def violation_record(config: CameraConfig, measurement: Measurement) -> tuple[di
         "speed_limit": config.speed_limit_kmh,
         "detected_at": datetime.now().astimezone().isoformat(timespec="milliseconds"),
     }
+    if measurement.plate_box is not None:
+        event["plate_bbox"] = [int(v) for v in measurement.plate_box]
     return event, image, hashlib.sha256(image).hexdigest()
 
 

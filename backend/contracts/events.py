@@ -110,6 +110,23 @@ class DetectionNewEvent(_Event):
     detected_at: OffsetDateTime
     image_gcs_uri: str = Field(max_length=MAX_GCS_URI_LENGTH)
     image_sha256: str
+    # (+) Where the edge found the licence plate in the snapshot: [x, y, width, height] in
+    # pixels. Optional; the OCR worker reads this region first.
+    plate_bbox: tuple[int, int, int, int] | None = None
+
+    @field_validator("plate_bbox", mode="before")
+    @classmethod
+    def _box_of_whole_pixels(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, (list, tuple)) or len(value) != 4:
+            raise ValueError("plate_bbox must be [x, y, width, height]")
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+            raise ValueError("plate_bbox must hold whole pixel numbers")
+        x, y, width, height = value
+        if x < 0 or y < 0 or width <= 0 or height <= 0 or max(value) > 20_000:
+            raise ValueError("plate_bbox must have x, y >= 0 and a positive width and height")
+        return value
 
     @field_validator("detected_speed", "speed_limit", mode="before")
     @classmethod
@@ -147,6 +164,11 @@ class DetectionNewEvent(_Event):
                 "not_over_limit", "detected_speed must exceed speed_limit (only violations are published)"
             )
         return self
+
+    def to_json(self) -> str:
+        # The optional box is left out rather than sent as null: the payload stays the
+        # original design's unless the edge has something to add.
+        return self.model_dump_json(exclude={"plate_bbox"} if self.plate_bbox is None else None)
 
     @property
     def image_bucket(self) -> str:

@@ -21,6 +21,8 @@ class Detection(models.Model):
     camera_id = models.CharField(max_length=50, null=True, blank=True)
     image_gcs_uri = models.CharField(max_length=500)
     image_sha256 = models.CharField(max_length=64)
+    # [x, y, width, height] of the plate in the snapshot, when the edge found it.
+    plate_bbox = models.JSONField(null=True, blank=True)
     ocr_result = models.CharField(max_length=20, null=True, blank=True)
     ocr_confidence = models.FloatField(null=True, blank=True)
     detected_at = models.DateTimeField()

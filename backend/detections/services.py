@@ -35,6 +35,7 @@ def register_detection(event: DetectionNewEvent) -> tuple[Detection, bool]:
                     "detected_at": event.detected_at,
                     "image_gcs_uri": event.image_gcs_uri,
                     "image_sha256": event.image_sha256,
+                    "plate_bbox": list(event.plate_bbox) if event.plate_bbox else None,
                     "status": Status.PENDING,
                 },
             )

@@ -24,6 +24,12 @@ def test_valid_event_parses_with_types_and_offset() -> None:
     assert event.location == "서울 강남구 테헤란로 123"
 
 
+def test_the_edge_may_say_where_the_plate_is() -> None:
+    event = parse_detection_new(encode(new_event(plate_bbox=[410, 520, 96, 22])), expected_bucket=TEST_BUCKET)
+    assert event.plate_bbox == (410, 520, 96, 22)
+    assert parse_detection_new(encode(new_event()), expected_bucket=TEST_BUCKET).plate_bbox is None
+
+
 def test_integer_speeds_are_accepted() -> None:
     event = parse_detection_new(encode(new_event(detected_speed=90, speed_limit=60)))
     assert event.detected_speed == 90.0
@@ -67,6 +73,11 @@ def test_undecodable_payloads_are_rejected(payload: bytes, reason: str) -> None:
         ({"image_sha256": "xyz"}, "invalid_image_sha256"),
         ({"image_sha256": "A" * 64}, "invalid_image_sha256"),
         ({"unexpected": 1}, "unknown_field"),
+        ({"plate_bbox": [1, 2, 3]}, "invalid_plate_bbox"),
+        ({"plate_bbox": [1, 2, 0, 4]}, "invalid_plate_bbox"),
+        ({"plate_bbox": [-1, 2, 3, 4]}, "invalid_plate_bbox"),
+        ({"plate_bbox": [1.5, 2, 3, 4]}, "invalid_plate_bbox"),
+        ({"plate_bbox": "10,10,50,12"}, "invalid_plate_bbox"),
     ],
 )
 def test_each_invalid_field_has_its_reason(overrides: dict, reason: str) -> None:

@@ -70,3 +70,8 @@ def test_the_mqtt_password_comes_from_the_environment_first(tmp_path: Path, monk
     assert config.backend.password() == "in-file"
     monkeypatch.setenv("SPEEDCAM_MQTT_PASSWORD", "from-env")
     assert config.backend.password() == "from-env"
+
+
+def test_the_shipped_example_is_valid() -> None:
+    config = load_config(Path(__file__).resolve().parents[2] / "edge/deploy/cam.example.yaml")
+    assert config.camera_id == "cam-01" and config.zone.start_m == 2.0

@@ -184,3 +184,6 @@ def test_edge_run_on_a_recording_delivers_each_violation(pipeline, tmp_path: Pat
         assert abs(detection.detected_speed - vehicle["speed_kmh"]) / vehicle["speed_kmh"] <= 0.05
         assert detection.speed_limit == 80 and detection.image_gcs_uri.startswith(f"gs://{services.bucket}/detections/")
     assert Spool(tmp_path / "spool", max_items=10, max_bytes=10_000_000).stats()["items"] == 0
+    # Where the edge found the plate travels with the event (not on every vehicle: a white
+    # car hides a white plate from a brightness threshold).
+    assert any(detection.plate_bbox for detection in detections)

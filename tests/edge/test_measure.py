@@ -12,9 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from edge.synthetic import generate
+from edge.measure import find_plate
+from edge.synthetic import PinholeCamera, Vehicle, draw_vehicle, generate, render_background
 from tests.support.services import REPO_ROOT
 
 SCENARIOS = {
@@ -77,3 +79,36 @@ def test_the_generator_runs_from_the_command_line(tmp_path: Path) -> None:
     truth = json.loads((tmp_path / "truth.json").read_text("utf-8"))
     assert [v["direction"] for v in truth["vehicles"]] == ["away", "towards"]
     assert (tmp_path / "road.mp4").stat().st_size > 10_000 and (tmp_path / "cam.yaml").exists()
+
+
+def test_the_plate_is_found_in_a_near_vehicle() -> None:
+    camera = PinholeCamera()
+    frame = render_background(camera, np.random.default_rng(1))
+    vehicle = Vehicle(
+        id=1,
+        plate="12가3456",
+        speed_kmh=90,
+        direction="towards",
+        lane_x_m=-1.8,
+        start_s=0,
+        end_s=10,
+        colour=(40, 40, 200),
+        start_y_m=14.0,
+    )
+    assert draw_vehicle(frame, camera, vehicle, 0.0)
+    corners, _ = camera.project(vehicle.box(0.0))
+    x, y = corners.min(axis=0).astype(int)
+    x1, y1 = corners.max(axis=0).astype(int)
+    plate = find_plate(frame, (int(x), int(y), int(x1 - x), int(y1 - y)))
+    assert plate is not None
+    near = vehicle.near_edge_y(0.0)
+    expected, _ = camera.project(np.array([[-2.06, near, 0.40], [-1.54, near, 0.51]]))
+    px, py, pw, ph = plate
+    assert abs(px - expected[:, 0].min()) <= 3 and abs(px + pw - expected[:, 0].max()) <= 3
+    assert abs(py - expected[:, 1].min()) <= 3 and abs(py + ph - expected[:, 1].max()) <= 3
+
+
+def test_no_plate_is_invented_on_a_plain_box() -> None:
+    frame = np.full((200, 300, 3), 90, np.uint8)
+    frame[50:150, 100:200] = (40, 40, 200)
+    assert find_plate(frame, (100, 50, 100, 100)) is None
