@@ -12,6 +12,11 @@ ensure_system_packages
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null; then
   apt_install docker-compose
 fi
+# Korean faces for the plate renderer (the training smoke test renders plates).
+if ! fc-list 2>/dev/null | grep -q "Noto Sans CJK KR" || ! fc-list 2>/dev/null | grep -q "UnDotum" \
+   || ! fc-list 2>/dev/null | grep -q "NanumGothic" || ! fc-list 2>/dev/null | grep -q "Baekmuk"; then
+  apt_install fontconfig fonts-nanum fonts-nanum-extra fonts-unfonts-core fonts-baekmuk fonts-noto-cjk
+fi
 ensure_venv test
 
 log "ruff"

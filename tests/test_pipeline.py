@@ -13,7 +13,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from backend.vehicles.models import Vehicle
-from edge.config import EdgeConfig
 from edge.sample import render_snapshot
 from edge.uplink import Uplink
 from tests.support.pipeline import events_for, pushes_to, wait_detection, wait_notification
@@ -25,15 +24,7 @@ def test_a_violation_travels_through_every_role(pipeline) -> None:
     token = f"fcm-{uuid.uuid4().hex}"
     vehicle = Vehicle.objects.create(plate_number="12가3456", owner_name="홍길동", fcm_token=token)
     services = pipeline.services
-    config = EdgeConfig(
-        mqtt_host="127.0.0.1",
-        mqtt_port=services.mqtt_port,
-        mqtt_username=services.env["MQTT_USERNAME"],
-        mqtt_password=services.env["MQTT_PASSWORD"],
-        mqtt_client_id=f"test-edge-{uuid.uuid4().hex[:6]}",
-        bucket=services.bucket,
-        storage_emulator_host=services.env["STORAGE_EMULATOR_HOST"],
-    )
+    config = services.edge_config()
     detected_at = datetime(2026, 11, 23, 10, 2, 3, tzinfo=timezone(timedelta(hours=9)))
     with Uplink(config) as uplink:
         event = uplink.report_violation(

@@ -27,7 +27,7 @@ def test_ocr_and_alert_workers_count_tasks_outcomes_and_stage_latency(pipeline) 
         lambda: scrape(OCR_METRICS_PORT, "speedcam_tasks_total", task="ocr.process_detection", state="SUCCESS") >= 1,
         what="OCR task counted",
     )
-    assert scrape(OCR_METRICS_PORT, "speedcam_ocr_reads_total", result="matched") >= 1
+    assert scrape(OCR_METRICS_PORT, "speedcam_ocr_reads_total", result="exact") >= 1
     assert scrape(OCR_METRICS_PORT, "speedcam_ocr_detected_to_read_seconds_count") >= 1
     assert scrape(OCR_METRICS_PORT, "speedcam_task_seconds_count", task="ocr.process_detection") >= 1
     wait_for(

@@ -11,13 +11,18 @@ from tests.support.services import REPO_ROOT
 
 
 @pytest.mark.parametrize(
-    ("script", "switch", "message"),
+    ("script", "settings", "message"),
     [
-        ("start_ocr_worker.sh", "OCR_MOCK", "No OCR engine is configured"),
-        ("start_alert_worker.sh", "FCM_MOCK", "FIREBASE_CREDENTIALS is not set"),
+        ("start_ocr_worker.sh", {"OCR_MOCK": "false", "OCR_MODEL_DIR": "/nonexistent"}, "the model files are missing"),
+        (
+            "start_ocr_worker.sh",
+            {"OCR_MOCK": "false", "OCR_ENGINE": "stock", "OCR_STOCK_MODEL_DIR": "/nonexistent"},
+            "manage.py fetch_ocr_models",
+        ),
+        ("start_alert_worker.sh", {"FCM_MOCK": "false"}, "FIREBASE_CREDENTIALS is not set"),
     ],
 )
-def test_unconfigured_worker_exits_with_the_reason(script: str, switch: str, message: str) -> None:
+def test_unconfigured_worker_exits_with_the_reason(script: str, settings: dict, message: str) -> None:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "backend.config.settings.test",
@@ -25,7 +30,7 @@ def test_unconfigured_worker_exits_with_the_reason(script: str, switch: str, mes
         "OCR_MOCK": "true",
         "FCM_MOCK": "true",
         "FIREBASE_CREDENTIALS": "",
-        switch: "false",
+        **settings,
     }
     result = subprocess.run([str(REPO_ROOT / "scripts" / script)], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0

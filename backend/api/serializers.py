@@ -77,6 +77,8 @@ class ViolationSerializer(serializers.ModelSerializer):
             "ocr_confidence",
             "vehicle_id",
             "needs_review",
+            "review_reason",
+            "plate_match",
             "processed_at",
             "error_message",
         ]

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from backend.api.evidence_urls import evidence_url
 from backend.detections import services
 from backend.detections.models import Detection
-from backend.ingest.services import hand_to_ocr
+from backend.ingest.services import hand_to_alert, hand_to_ocr
 
 
 @admin.register(Detection)
@@ -19,9 +19,11 @@ class DetectionAdmin(admin.ModelAdmin):
         "ocr_result",
         "status",
         "needs_review",
+        "review_reason",
+        "plate_match",
         "detected_at",
     )
-    list_filter = ("status", "needs_review", "camera_id")
+    list_filter = ("status", "needs_review", "plate_match", "camera_id")
     search_fields = ("ocr_result", "event_id")
     date_hierarchy = "detected_at"
     readonly_fields = (
@@ -29,11 +31,16 @@ class DetectionAdmin(admin.ModelAdmin):
         "event_id",
         "image_gcs_uri",
         "image_sha256",
+        "plate_bbox",
         "ocr_dispatched_at",
+        "alert_dispatched_at",
+        "alert_settled_at",
+        "sweep_count",
+        "personal_data_purged_at",
         "created_at",
         "updated_at",
     )
-    actions = ["rerun_ocr"]
+    actions = ["rerun_ocr", "approve_review"]
 
     @admin.display(description="snapshot")
     def snapshot(self, detection: Detection) -> str:
@@ -42,6 +49,14 @@ class DetectionAdmin(admin.ModelAdmin):
         except Exception as exc:  # no signing credentials: say so instead of breaking the page
             return f"(no preview: {exc})"
         return format_html('<a href="{0}"><img src="{0}" style="max-width: 640px" alt="snapshot"></a>', url)
+
+    @admin.action(description="Reviewed: the read is right, notify the owner")
+    def approve_review(self, request: HttpRequest, queryset: QuerySet) -> None:
+        approved = 0
+        for detection in queryset.filter(needs_review=True, status=Detection.Status.COMPLETED):
+            hand_to_alert(services.approve_review(detection))
+            approved += 1
+        messages.success(request, f"{approved} detection(s) approved; their alerts are on the way.")
 
     @admin.action(description="Re-run OCR for the selected detections")
     def rerun_ocr(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -28,8 +28,13 @@ class Detection(models.Model):
     detected_at = models.DateTimeField()
     processed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    # A person should look at this one: no valid plate read, or an uncertain match.
+    # A person should look at this one: no valid plate read, a low-confidence read, or an
+    # ambiguous match. No push goes out for it until someone does.
     needs_review = models.BooleanField(default=False)
+    review_reason = models.CharField(max_length=255, null=True, blank=True)
+    # How the vehicle was matched: "exact", "fuzzy" (one registered plate a confusable
+    # character or so away), or null.
+    plate_match = models.CharField(max_length=10, null=True, blank=True)
     error_message = models.TextField(null=True, blank=True)
     # When the OCR task was handed to the broker; a redelivered event with this set
     # publishes nothing, one without it (publish lost before the ack) publishes again.

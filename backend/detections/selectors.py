@@ -57,9 +57,11 @@ def stale_ocr_work(*, cutoff: datetime, after_id: int, limit: int) -> list[Detec
 
 def unsettled_alerts(*, cutoff: datetime, after_id: int, limit: int) -> list[Detection]:
     """Completed detections with no final notification seen yet, whose alert hand-over
-    (or completion) is older than `cutoff`."""
+    (or completion) is older than `cutoff`. Those waiting for review get no alert."""
     return list(
-        Detection.objects.filter(status=Detection.Status.COMPLETED, alert_settled_at__isnull=True, pk__gt=after_id)
+        Detection.objects.filter(
+            status=Detection.Status.COMPLETED, alert_settled_at__isnull=True, needs_review=False, pk__gt=after_id
+        )
         .annotate(last_handover=Coalesce("alert_dispatched_at", "processed_at"))
         .filter(last_handover__lt=cutoff)
         .order_by("pk")[:limit]

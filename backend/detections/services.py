@@ -65,7 +65,11 @@ def reset_for_ocr(detection: Detection) -> Detection:
         processed_at=None,
         error_message=None,
         needs_review=False,
+        review_reason=None,
+        plate_match=None,
         ocr_dispatched_at=None,
+        alert_dispatched_at=None,
+        alert_settled_at=None,
         updated_at=timezone.now(),
     )
     detection.refresh_from_db()
@@ -106,23 +110,37 @@ def start_processing(detection_id: int) -> Detection | None:
 
 
 def complete_detection(
-    detection: Detection, *, plate: str | None, confidence: float | None, vehicle_id: int | None
+    detection: Detection,
+    *,
+    plate: str | None,
+    confidence: float | None,
+    vehicle_id: int | None,
+    plate_match: str | None = None,
+    review_reason: str | None = None,
 ) -> Detection:
+    """Record the plate read. A `review_reason` flags the detection for a person (and holds
+    back the push); a missing plate always does."""
+    if plate is None and review_reason is None:
+        review_reason = "no valid plate read"
     detection.ocr_result = plate
     detection.ocr_confidence = confidence
     detection.vehicle_id = vehicle_id
+    detection.plate_match = plate_match
     detection.processed_at = timezone.now()
     detection.status = Status.COMPLETED
     detection.error_message = None
-    detection.needs_review = plate is None
+    detection.needs_review = review_reason is not None
+    detection.review_reason = review_reason[:255] if review_reason else None
     Detection.objects.filter(pk=detection.pk).exclude(status=Status.FAILED).update(
         ocr_result=plate,
         ocr_confidence=confidence,
         vehicle_id=vehicle_id,
+        plate_match=plate_match,
         processed_at=detection.processed_at,
         status=Status.COMPLETED,
         error_message=None,
         needs_review=detection.needs_review,
+        review_reason=detection.review_reason,
         updated_at=detection.processed_at,
     )
     log_transition(
@@ -134,6 +152,8 @@ def complete_detection(
         plate=plate,
         confidence=confidence,
         vehicle_id=vehicle_id,
+        plate_match=plate_match,
+        review_reason=detection.review_reason,
     )
     return detection
 
@@ -183,3 +203,17 @@ def purge_personal_data(detection_ids: list[int]) -> int:
     return Detection.objects.filter(pk__in=detection_ids, personal_data_purged_at__isnull=True).update(
         ocr_result=None, vehicle_id=None, image_gcs_uri="", personal_data_purged_at=now, updated_at=now
     )
+
+
+def approve_review(detection: Detection) -> Detection:
+    """A person checked the read: the detection no longer waits for review."""
+    Detection.objects.filter(pk=detection.pk).update(needs_review=False, review_reason=None, updated_at=timezone.now())
+    detection.refresh_from_db()
+    log_transition(
+        logger,
+        "detection review approved",
+        event_id=detection.event_id,
+        detection_id=detection.pk,
+        plate=detection.ocr_result,
+    )
+    return detection

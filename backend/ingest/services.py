@@ -27,6 +27,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     REDISPATCHED = "redispatched"
     ALERT_DISPATCHED = "alert_dispatched"
+    REVIEW_REQUIRED = "review_required"
     TOKEN_RETIRED = "token_retired"
     TOKEN_ALREADY_REPLACED = "token_already_replaced"
 
@@ -69,6 +70,13 @@ def handle_detection_completed(payload: bytes) -> Outcome:
             "unknown_detection",
             f"no detection {event.detection_id} with event_id {event.event_id}",
         )
+    if detection.needs_review:
+        # A person checks the read first; the admin's "Reviewed" action sends the alert then.
+        logger.info(
+            "alert withheld: detection needs review",
+            extra={"event_id": detection.event_id, "detection_id": detection.pk, "reason": detection.review_reason},
+        )
+        return Outcome.REVIEW_REQUIRED
     hand_to_alert(detection)
     return Outcome.ALERT_DISPATCHED
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Current private-vehicle format: 2 or 3 digits, one Hangul syllable, 4 digits (e.g. 12가3456, 123가4567).
-PLATE_PATTERN = re.compile(r"^\d{2,3}[가-힣]\d{4}$")
+from backend.ocr.plate_model.charset import HANGUL
+
+# 2 or 3 digits, one of the syllables issued on plates, 4 digits (e.g. 12가3456, 123가4567).
+PLATE_PATTERN = re.compile(rf"^\d{{2,3}}[{HANGUL}]\d{{4}}$")
 
 
 def normalise_plate(text: str | None) -> str | None:

@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import io
+import os
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
+import cv2
+import numpy as np
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from PIL import Image
 
+from backend.ocr.localise import plate_candidates
+from backend.ocr.plates import normalise_plate
+
 
 @dataclass(frozen=True)
 class PlateRead:
-    text: str | None
+    text: str | None  # the best valid plate, or None when nothing valid was read
     confidence: float | None
+    bbox: tuple[int, int, int, int] | None = None  # where it was read: x, y, width, height
 
 
 class PlateReader(Protocol):
-    def read(self, image: bytes) -> PlateRead: ...
+    def read(self, image: bytes, *, plate_bbox: tuple[int, int, int, int] | None = None) -> PlateRead: ...
 
 
 class EmbeddedLabelPlateReader:
@@ -36,28 +44,127 @@ class EmbeddedLabelPlateReader:
         # Drills and benchmarks give it a real engine's running time, so that work is in flight.
         self.latency_s = latency_s
 
-    def read(self, image: bytes) -> PlateRead:
+    def read(self, image: bytes, *, plate_bbox: tuple[int, int, int, int] | None = None) -> PlateRead:
         if self.latency_s:
             time.sleep(self.latency_s)
         with Image.open(io.BytesIO(image)) as opened:
             label = opened.info.get("plate") or opened.info.get("comment")
         if isinstance(label, bytes):
             label = label.decode("utf-8", "replace")
-        if not label:
-            return PlateRead(text=None, confidence=None)
-        return PlateRead(text=str(label).strip(), confidence=self.CONFIDENCE)
+        plate = normalise_plate(str(label).strip()) if label else None
+        return PlateRead(text=plate, confidence=self.CONFIDENCE if plate else None)
+
+
+class EasyOcrPlateReader:
+    """Localise plate candidates with OpenCV, recognise each with EasyOCR, keep the best
+    valid plate. The EasyOCR Reader is built once per process (see build_plate_reader)."""
+
+    GOOD_ENOUGH = 0.9  # stop trying further candidates above this confidence
+
+    def __init__(self, reader: Any, *, max_candidates: int, detector_fallback: bool = False) -> None:
+        self.reader = reader
+        self.max_candidates = max_candidates
+        self.detector_fallback = detector_fallback
+
+    def read(self, image: bytes, *, plate_bbox: tuple[int, int, int, int] | None = None) -> PlateRead:
+        gray = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_GRAYSCALE)
+        if gray is None:
+            raise ValueError("not a decodable image")
+        best = PlateRead(text=None, confidence=None)
+        hint = tuple(plate_bbox) if plate_bbox else None
+        for x, y, w, h in plate_candidates(gray, hint=hint, limit=self.max_candidates):
+            [(_, text, confidence)] = self.reader.recognize(
+                gray, horizontal_list=[[x, x + w, y, y + h]], free_list=[], detail=1
+            )
+            plate = normalise_plate(text)
+            if plate and (best.confidence is None or confidence > best.confidence):
+                best = PlateRead(text=plate, confidence=float(confidence), bbox=(x, y, w, h))
+                if confidence >= self.GOOD_ENOUGH:
+                    break
+        if best.text is None and self.detector_fallback:
+            for box, text, confidence in self.reader.readtext(gray, detail=1):
+                plate = normalise_plate(text)
+                if plate and (best.confidence is None or confidence > best.confidence):
+                    xs, ys = [p[0] for p in box], [p[1] for p in box]
+                    bbox = (int(min(xs)), int(min(ys)), int(max(xs) - min(xs)), int(max(ys) - min(ys)))
+                    best = PlateRead(text=plate, confidence=float(confidence), bbox=bbox)
+        return best
+
+
+PLATE_NETWORK = "plate_ko"
+STOCK_FILES = ("craft_mlt_25k.pth", "korean_g2.pth")
 
 
 def check_configuration() -> None:
     """Refuse to start a worker that could not read a single plate. Cheap: loads no model."""
-    if not settings.OCR_MOCK:
-        raise ImproperlyConfigured(
-            "No OCR engine is configured: the EasyOCR engine is not part of this build yet. "
-            "Set OCR_MOCK=true to run the pipeline with the embedded-label stand-in."
-        )
+    if settings.OCR_MOCK:
+        return
+    if settings.OCR_ENGINE == "plate":
+        directory = Path(settings.OCR_MODEL_DIR)
+        needed = [
+            directory / "model" / f"{PLATE_NETWORK}.pth",
+            directory / "user_network" / f"{PLATE_NETWORK}.py",
+            directory / "user_network" / f"{PLATE_NETWORK}.yaml",
+        ]
+        missing = [str(path) for path in needed if not path.is_file()]
+        if missing:
+            raise ImproperlyConfigured(
+                f"OCR_ENGINE=plate but the model files are missing: {', '.join(missing)}. They ship in the "
+                "repository (backend/ocr/models/plate_ko); retrain with `python -m backend.ocr.plate_model train`."
+            )
+    else:
+        missing = [name for name in STOCK_FILES if not (Path(settings.OCR_STOCK_MODEL_DIR) / name).is_file()]
+        if missing:
+            raise ImproperlyConfigured(
+                f"OCR_ENGINE=stock but {', '.join(missing)} are not in {settings.OCR_STOCK_MODEL_DIR}: fetch them "
+                "once with `python manage.py fetch_ocr_models` on a machine with internet access."
+            )
 
 
-def build_plate_reader() -> PlateReader:
+def build_plate_reader(*, warm_up: bool = True) -> PlateReader:
     """Build the configured reader. Called once per worker process, never per task."""
     check_configuration()
-    return EmbeddedLabelPlateReader(latency_s=settings.OCR_MOCK_LATENCY_MS / 1000)
+    if settings.OCR_MOCK:
+        return EmbeddedLabelPlateReader(latency_s=settings.OCR_MOCK_LATENCY_MS / 1000)
+    import easyocr  # heavy (torch): only where the real engine runs
+    import torch
+
+    # Each prefork child gets its share of the cores: more threads than cores only thrash.
+    torch.set_num_threads(settings.OCR_TORCH_THREADS or max(1, (os.cpu_count() or 1) // settings.OCR_CONCURRENCY))
+
+    if settings.OCR_ENGINE == "plate":
+        directory = Path(settings.OCR_MODEL_DIR)
+        reader = easyocr.Reader(
+            ["ko"],
+            gpu=settings.OCR_GPU,
+            model_storage_directory=str(directory / "model"),
+            user_network_directory=str(directory / "user_network"),
+            recog_network=PLATE_NETWORK,
+            detector=False,
+            download_enabled=False,
+            quantize=False,  # slower than float on these CPUs, for the same accuracy
+            verbose=False,
+        )
+        engine = EasyOcrPlateReader(reader, max_candidates=settings.OCR_MAX_CANDIDATES)
+    else:
+        reader = easyocr.Reader(
+            ["ko"],
+            gpu=settings.OCR_GPU,
+            model_storage_directory=str(settings.OCR_STOCK_MODEL_DIR),
+            download_enabled=False,
+            quantize=False,
+            verbose=False,
+        )
+        engine = EasyOcrPlateReader(reader, max_candidates=settings.OCR_MAX_CANDIDATES, detector_fallback=True)
+    if warm_up:
+        _warm_up(engine)
+    return engine
+
+
+def _warm_up(engine: EasyOcrPlateReader) -> None:
+    """One read of a blank plate, so the first task does not pay for lazy initialisation."""
+    blank = np.full((120, 400), 230, np.uint8)
+    cv2.rectangle(blank, (60, 40), (340, 90), (255,), -1)
+    ok, encoded = cv2.imencode(".jpg", blank)
+    if ok:
+        engine.read(encoded.tobytes())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.utils import timezone
 
 from backend.common.events_log import log_transition
@@ -13,9 +14,9 @@ from backend.detections.models import Detection
 from backend.messaging.mqtt import process_publisher
 from backend.ocr import metrics
 from backend.ocr.evidence import fetch_evidence
+from backend.ocr.matching import VehicleMatch, match_vehicle
 from backend.ocr.plates import normalise_plate
 from backend.ocr.readers import PlateReader
-from backend.vehicles.selectors import vehicle_by_plate
 
 logger = logging.getLogger(__name__)
 MQTT_CLIENT_PREFIX = "speedcam-ocr"
@@ -41,21 +42,36 @@ def process_detection(detection_id: int, *, reader: PlateReader) -> Detection | 
         return None
     if detection.status == Detection.Status.PROCESSING:
         image = fetch_evidence(detection.image_gcs_uri, detection.image_sha256)
-        read = reader.read(image)
+        read = reader.read(image, plate_bbox=detection.plate_bbox)
         plate = normalise_plate(read.text)
-        vehicle = vehicle_by_plate(plate) if plate else None
+        match = match_vehicle(plate) if plate else VehicleMatch(None, None)
         detection = detection_services.complete_detection(
             detection,
             plate=plate,
             confidence=read.confidence if plate else None,
-            vehicle_id=vehicle.pk if vehicle else None,
+            vehicle_id=match.vehicle_id,
+            plate_match=match.kind,
+            review_reason=review_reason(plate, read.confidence, match),
         )
-        metrics.READS.labels("matched" if vehicle else "unmatched" if plate else "no_plate").inc()
+        metrics.READS.labels(
+            match.kind or ("ambiguous" if match.ambiguous else "unmatched" if plate else "no_plate")
+        ).inc()
         metrics.DETECTED_TO_READ_SECONDS.observe((timezone.now() - detection.detected_at).total_seconds())
     # Completed now or by an earlier delivery whose announcement may have been lost:
     # announce (again); main's dispatch and the alert claim make a repeat harmless.
     announce_completed(detection)
     return detection
+
+
+def review_reason(plate: str | None, confidence: float | None, match: VehicleMatch) -> str | None:
+    """Why a person must look at this read before anyone is notified, or None."""
+    if plate is None:
+        return "no valid plate read"
+    if confidence is not None and confidence < settings.OCR_REVIEW_CONFIDENCE:
+        return f"low confidence {confidence:.2f} < {settings.OCR_REVIEW_CONFIDENCE:.2f}"
+    if match.ambiguous:
+        return f"ambiguous match: {', '.join(match.candidates)}"
+    return None
 
 
 def announce_completed(detection: Detection) -> None:

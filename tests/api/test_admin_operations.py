@@ -56,6 +56,16 @@ def test_rerun_ocr_and_snapshot_preview(pipeline: Pipeline, admin_browser: Clien
     assert rerun.status == "completed" and rerun.ocr_result == "78마1234"
 
 
+def test_a_reviewed_detection_is_notified(pipeline: Pipeline, admin_browser: Client) -> None:
+    vehicle, detection = registered_violation("34나5678")
+    Detection.objects.filter(pk=detection.pk).update(needs_review=True, review_reason="low confidence 0.41 < 0.50")
+    admin_browser.post("/admin/detections/detection/", {"action": "approve_review", "_selected_action": [detection.pk]})
+    detection.refresh_from_db()
+    assert not detection.needs_review and detection.review_reason is None
+    sent = wait_for(lambda: Notification.objects.filter(detection_id=detection.pk, status="sent").first())
+    assert sent.fcm_token == vehicle.fcm_token
+
+
 def test_resend_a_failed_notification(pipeline: Pipeline, admin_browser: Client) -> None:
     fcm = pipeline.services.fcm
     fcm.reset()

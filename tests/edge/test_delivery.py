@@ -18,7 +18,6 @@ import yaml
 
 from backend.contracts.events import TOPIC_DETECTIONS_NEW
 from backend.detections.models import Detection
-from edge.config import EdgeConfig
 from edge.forwarder import Forwarder
 from edge.sample import render_snapshot
 from edge.spool import Spool
@@ -29,19 +28,6 @@ from tests.support.processes import wait_for
 from tests.support.services import REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
-
-
-def edge_config(services) -> EdgeConfig:
-    return EdgeConfig(
-        mqtt_host="127.0.0.1",
-        mqtt_port=services.mqtt_port,
-        mqtt_username=services.env["MQTT_USERNAME"],
-        mqtt_password=services.env["MQTT_PASSWORD"],
-        mqtt_client_id=f"test-edge-{uuid.uuid4().hex[:6]}",
-        bucket=services.bucket,
-        storage_emulator_host=services.env["STORAGE_EMULATOR_HOST"],
-        publish_timeout_s=5,
-    )
 
 
 def spooled_violation(spool: Spool, plate: str) -> dict:
@@ -83,7 +69,7 @@ def test_a_spooled_violation_is_uploaded_published_and_recorded(pipeline, tmp_pa
     spool = Spool(tmp_path, max_items=10, max_bytes=10_000_000)
     listener = Listener(services)
     violation = spooled_violation(spool, "12가3456")
-    with Uplink(edge_config(services)) as uplink:
+    with Uplink(services.edge_config(publish_timeout_s=5)) as uplink:
         assert Forwarder(spool, uplink).drain_once() == 1
     assert spool.all() == []
 
@@ -106,7 +92,7 @@ def test_a_spooled_violation_is_uploaded_published_and_recorded(pipeline, tmp_pa
 def test_violations_during_a_broker_outage_are_all_delivered_once_it_is_back(pipeline, tmp_path: Path) -> None:
     services = pipeline.services
     spool = Spool(tmp_path, max_items=100, max_bytes=50_000_000, retry_initial_s=0.5, retry_max_s=2)
-    uplink = Uplink(edge_config(services))
+    uplink = Uplink(services.edge_config(publish_timeout_s=5))
     uplink.start()
     assert uplink.wait_connected(10)
     stopping = threading.Event()

@@ -10,6 +10,7 @@ import pytest
 from backend.config.celery import app as celery_app
 from backend.contracts.events import TOPIC_DETECTIONS_NEW
 from backend.messaging.topology import DLQ_QUEUE, OCR_QUEUE, OCR_TASK
+from backend.notifications.models import Notification
 from edge.sample import render_snapshot
 from tests.support.events import encode, new_event, uploaded_event
 from tests.support.pipeline import events_for, wait_detection
@@ -57,12 +58,22 @@ def test_object_that_is_not_an_image_fails(pipeline: Pipeline) -> None:
     assert detection.status == "failed" and detection.error_message.startswith("image_unreadable")
 
 
-def test_unreadable_plate_completes_without_a_vehicle(pipeline: Pipeline) -> None:
+def test_unreadable_plate_completes_for_review_and_no_push_goes_out(pipeline: Pipeline) -> None:
+    withheld = "speedcam_ingest_messages_processed_total"
+    before = pipeline.subscriber_metric(withheld, topic="detections/completed", outcome="review_required")
     event = uploaded_event(pipeline.services, "not a plate")
     pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event)])
     detection = wait_detection(event["event_id"])
     assert detection.status == "completed"
     assert detection.ocr_result is None and detection.vehicle_id is None
+    assert detection.needs_review and detection.review_reason == "no valid plate read"
+    wait_for(
+        lambda: (
+            pipeline.subscriber_metric(withheld, topic="detections/completed", outcome="review_required") == before + 1
+        ),
+        what="the alert withheld by main",
+    )
+    assert not Notification.objects.filter(detection_id=detection.pk).exists()
 
 
 def test_storage_outage_exhausts_retries_then_fails_and_dead_letters(pipeline: Pipeline) -> None:

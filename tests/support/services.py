@@ -71,6 +71,21 @@ class TestServices:
         self.storage().bucket(self.bucket).blob(name).upload_from_string(data, content_type="image/jpeg")
         return f"gs://{self.bucket}/{name}"
 
+    def edge_config(self, **overrides: Any) -> Any:
+        """Backend connection settings for an edge unit talking to these services."""
+        from edge.config import EdgeConfig
+
+        values = {
+            "mqtt_host": "127.0.0.1",
+            "mqtt_port": self.mqtt_port,
+            "mqtt_username": self.env["MQTT_USERNAME"],
+            "mqtt_password": self.env["MQTT_PASSWORD"],
+            "mqtt_client_id": f"test-edge-{uuid.uuid4().hex[:6]}",
+            "bucket": self.bucket,
+            "storage_emulator_host": self.env["STORAGE_EMULATOR_HOST"],
+        }
+        return EdgeConfig(**{**values, **overrides})
+
     # --- AMQP ----------------------------------------------------------------------
     def amqp(self) -> Connection:
         return Connection(self.broker_url)

@@ -48,6 +48,12 @@ def _port(name: str, default: int) -> int:
     return value
 
 
+def _repo_path(name: str, default: str) -> Path:
+    """A directory setting; relative paths are relative to the repository root."""
+    path = Path(env.str(name, default=default))
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
 def _positive_float(name: str, default: float) -> float:
     try:
         value = env.float(name, default=default)
@@ -97,6 +103,7 @@ INSTALLED_APPS = [
     "backend.notifications",
     "backend.ingest",
     "backend.maintenance",
+    "backend.ocr",  # management commands only (read_plate, ocr_eval, fetch_ocr_models)
     "backend.api",
 ]
 
@@ -304,6 +311,30 @@ FCM_MOCK = _bool("FCM_MOCK", False)
 OCR_MOCK_LATENCY_MS = env.int("OCR_MOCK_LATENCY_MS", default=0)
 if not 0 <= OCR_MOCK_LATENCY_MS <= 60_000:
     raise ImproperlyConfigured(f"OCR_MOCK_LATENCY_MS must be 0..60000, got {OCR_MOCK_LATENCY_MS}")
+# The plate engine: "plate" (the recogniser this project trains and ships, EasyOCR's custom
+# model path) or "stock" (EasyOCR's own detector and Korean recogniser, fetched beforehand
+# with `manage.py fetch_ocr_models`). Never downloads at task time.
+OCR_ENGINE = _choice("OCR_ENGINE", "plate", {"plate", "stock"})
+OCR_MODEL_DIR = _repo_path("OCR_MODEL_DIR", "backend/ocr/models/plate_ko")
+OCR_STOCK_MODEL_DIR = _repo_path("OCR_STOCK_MODEL_DIR", ".state/easyocr")
+OCR_GPU = _bool("OCR_GPU", False)
+# Below this confidence a read plate is kept but the detection is flagged for review and
+# no push goes out.
+OCR_REVIEW_CONFIDENCE = env.float("OCR_REVIEW_CONFIDENCE", default=0.5)
+if not 0.0 <= OCR_REVIEW_CONFIDENCE <= 1.0:
+    raise ImproperlyConfigured(f"OCR_REVIEW_CONFIDENCE must be 0..1, got {OCR_REVIEW_CONFIDENCE}")
+# A read plate that matches no vehicle exactly may match one registered plate within this
+# confusion-aware edit distance (a confusable pair such as 8/0 or 어/아 costs 0.5, any other
+# edit 1). 0 turns fuzzy matching off.
+OCR_FUZZY_MAX_DISTANCE = env.float("OCR_FUZZY_MAX_DISTANCE", default=1.0)
+if not 0.0 <= OCR_FUZZY_MAX_DISTANCE <= 3.0:
+    raise ImproperlyConfigured(f"OCR_FUZZY_MAX_DISTANCE must be 0..3, got {OCR_FUZZY_MAX_DISTANCE}")
+# Candidate plate regions tried per snapshot, best first.
+OCR_MAX_CANDIDATES = _positive_int("OCR_MAX_CANDIDATES", 4, maximum=20)
+# torch threads per OCR process; 0: the cores divided by OCR_CONCURRENCY.
+OCR_TORCH_THREADS = env.int("OCR_TORCH_THREADS", default=0)
+if not 0 <= OCR_TORCH_THREADS <= 64:
+    raise ImproperlyConfigured(f"OCR_TORCH_THREADS must be 0..64, got {OCR_TORCH_THREADS}")
 OCR_CONCURRENCY = _positive_int("OCR_CONCURRENCY", 2, maximum=64)
 ALERT_CONCURRENCY = _positive_int("ALERT_CONCURRENCY", 100, maximum=10_000)
 OCR_MAX_RETRIES = env.int("OCR_MAX_RETRIES", default=5)

@@ -1,0 +1,203 @@
+"""Train the plate recogniser on the CPU and write EasyOCR's custom-model files."""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import yaml
+
+from backend.ocr.plate_model.charset import CHARACTERS
+from backend.ocr.plate_model.render import (
+    IMG_H,
+    Face,
+    korean_faces,
+    plate_crop,
+    random_plate,
+    split_faces,
+    to_model_height,
+)
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models" / "plate_ko"
+NETWORK_NAME = "plate_ko"
+NETWORK_PARAMS = {"input_channel": 1, "output_channel": 64, "hidden_size": 64}
+
+
+def _load_network_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(NETWORK_NAME, MODELS_DIR / "user_network" / f"{NETWORK_NAME}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _render_chunk(args: tuple[int, int, list[Face]]) -> tuple[list[np.ndarray], list[str]]:
+    seed, count, faces = args
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for _ in range(count):
+        text = random_plate(rng)
+        face = faces[int(rng.integers(len(faces)))]
+        images.append(to_model_height(plate_crop(text, face, rng)))
+        labels.append(text)
+    return images, labels
+
+
+def render_pool(count: int, faces: list[Face], seed: int, processes: int = 2) -> tuple[list[np.ndarray], list[str]]:
+    chunk = 2000
+    jobs = [(seed * 1_000_003 + i, min(chunk, count - i * chunk), faces) for i in range(math.ceil(count / chunk))]
+    images: list[np.ndarray] = []
+    labels: list[str] = []
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        for chunk_images, chunk_labels in pool.imap(_render_chunk, jobs):
+            images += chunk_images
+            labels += chunk_labels
+    return images, labels
+
+
+def batch_tensor(images: list[np.ndarray]) -> torch.Tensor:
+    """[B, 1, IMG_H, W] in [-1, 1], right-padded by repeating the last column (EasyOCR's NormalizePAD)."""
+    width = max(image.shape[1] for image in images)
+    batch = np.empty((len(images), 1, IMG_H, width), np.float32)
+    for index, image in enumerate(images):
+        scaled = image.astype(np.float32) / 255.0
+        batch[index, 0, :, : image.shape[1]] = scaled
+        batch[index, 0, :, image.shape[1] :] = scaled[:, -1:]
+    return torch.from_numpy((batch - 0.5) / 0.5)
+
+
+def encode(labels: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    index = {ch: i + 1 for i, ch in enumerate(CHARACTERS)}
+    targets = torch.tensor([index[ch] for label in labels for ch in label], dtype=torch.long)
+    return targets, torch.tensor([len(label) for label in labels], dtype=torch.long)
+
+
+def greedy_decode(logits: torch.Tensor) -> list[str]:
+    best = logits.argmax(2).numpy()
+    texts = []
+    for row in best:
+        chars, previous = [], 0
+        for k in row:
+            if k != previous and k != 0:
+                chars.append(CHARACTERS[k - 1])
+            previous = k
+        texts.append("".join(chars))
+    return texts
+
+
+def accuracy(model: nn.Module, images: list[np.ndarray], labels: list[str]) -> float:
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for start in range(0, len(images), 128):
+            predicted = greedy_decode(model(batch_tensor(images[start : start + 128])))
+            correct += sum(p == t for p, t in zip(predicted, labels[start : start + 128], strict=True))
+    model.train()
+    return correct / max(1, len(images))
+
+
+def write_model_files(model: nn.Module, out: Path) -> None:
+    (out / "model").mkdir(parents=True, exist_ok=True)
+    (out / "user_network").mkdir(parents=True, exist_ok=True)
+    # EasyOCR's CPU loader strips 7 characters from every key: DataParallel's "module." prefix.
+    state = {f"module.{key}": value for key, value in model.state_dict().items()}
+    torch.save(state, out / "model" / f"{NETWORK_NAME}.pth")
+    source = MODELS_DIR / "user_network" / f"{NETWORK_NAME}.py"
+    if source.resolve() != (out / "user_network" / f"{NETWORK_NAME}.py").resolve():
+        shutil.copy(source, out / "user_network" / f"{NETWORK_NAME}.py")
+    config = {"network_params": NETWORK_PARAMS, "imgH": IMG_H, "lang_list": ["ko"], "character_list": CHARACTERS}
+    (out / "user_network" / f"{NETWORK_NAME}.yaml").write_text(
+        yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+
+
+def train(
+    *,
+    minutes: float,
+    pool: int,
+    seed: int,
+    out: Path,
+    threads: int = 2,
+    resume: bool = False,
+    lr: float = 2e-3,
+    log=print,
+) -> dict:
+    """Render, train for `minutes`, evaluate, write the model files. `resume` starts from the
+    weights in `out` (a further run with a lower `lr` refines a shipped model)."""
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    train_faces, held_out_faces = split_faces(korean_faces())
+    if not train_faces or not held_out_faces:
+        raise SystemExit(
+            "Korean fonts missing: apt install fonts-nanum fonts-nanum-extra fonts-unfonts-core "
+            "fonts-baekmuk fonts-noto-cjk"
+        )
+    started = time.monotonic()
+    images, labels = render_pool(pool, train_faces, seed)
+    val_images, val_labels = render_pool(500, train_faces, seed + 1)
+    held_images, held_labels = render_pool(500, held_out_faces, seed + 2)
+    log(f"rendered {len(images)} training crops from {len(train_faces)} faces in {time.monotonic() - started:.0f} s")
+
+    module = _load_network_module()
+    model = module.Model(num_class=len(CHARACTERS) + 1, **NETWORK_PARAMS)
+    if resume:
+        state = torch.load(out / "model" / f"{NETWORK_NAME}.pth", map_location="cpu", weights_only=True)
+        model.load_state_dict({key.removeprefix("module."): value for key, value in state.items()})
+        log(f"resumed from {out / 'model' / f'{NETWORK_NAME}.pth'}")
+    criterion = nn.CTCLoss(blank=0, zero_infinity=True)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    budget_s = minutes * 60
+    rng = np.random.default_rng(seed)
+    batch_size, seen, curve = 48, 0, []
+    train_started = last_report = time.monotonic()
+    model.train()
+    while (elapsed := time.monotonic() - train_started) < budget_s:
+        for group in optimiser.param_groups:  # cosine decay over the time budget
+            group["lr"] = lr * 0.05 + lr * 0.95 * 0.5 * (1 + math.cos(math.pi * elapsed / budget_s))
+        picks = rng.integers(len(images), size=batch_size)
+        inputs = batch_tensor([images[i] for i in picks])
+        targets, target_lengths = encode([labels[i] for i in picks])
+        logits = model(inputs)
+        log_probs = logits.log_softmax(2).permute(1, 0, 2)  # [T, B, C]
+        input_lengths = torch.full((batch_size,), log_probs.shape[0], dtype=torch.long)
+        loss = criterion(log_probs, targets, input_lengths, target_lengths)
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        optimiser.step()
+        seen += batch_size
+        if time.monotonic() - last_report > 120:
+            last_report = time.monotonic()
+            point = {
+                "minutes": round((last_report - train_started) / 60, 1),
+                "samples": seen,
+                "loss": round(loss.item(), 3),
+                "val_exact": accuracy(model, val_images, val_labels),
+            }
+            curve.append(point)
+            log(json.dumps(point))
+            write_model_files(model, out)  # a usable checkpoint at every report
+    previous = json.loads((out / "training.json").read_text()) if resume and (out / "training.json").exists() else {}
+    result = {
+        "minutes": minutes + previous.get("minutes", 0),  # all runs together
+        "runs": [*previous.get("runs", []), {"minutes": minutes, "seed": seed, "lr": lr, "resumed": resume}],
+        "samples": seen,
+        "train_faces": sorted({f.family for f in train_faces}),
+        "held_out_faces": sorted({f.family for f in held_out_faces}),
+        "val_exact": accuracy(model, val_images, val_labels),
+        "held_out_exact": accuracy(model, held_images, held_labels),
+        "curve": curve,
+        "wall_s": round(time.monotonic() - started),
+    }
+    write_model_files(model, out)
+    (out / "training.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    log(json.dumps({k: v for k, v in result.items() if k != "curve"}, ensure_ascii=False))
+    return result

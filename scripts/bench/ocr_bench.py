@@ -1,0 +1,123 @@
+"""Driver of scripts/bench/ocr (run it through that script: it starts the services)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))
+
+import django
+
+django.setup()
+
+from backend.ocr import engine
+from backend.ocr.readers import build_plate_reader
+from tests.support.processes import wait_for
+from tests.support.roles import Roles
+
+LOG_DIR = REPO_ROOT / ".state" / "bench" / "logs"
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def worker_rss() -> tuple[float, float]:
+    """(parent, child) RSS of a real OCR worker with one prefork child, once it is ready."""
+    roles = Roles(LOG_DIR, {"OCR_CONCURRENCY": "1", "OCR_METRICS_PORT": "0", "LOG_LEVEL": "INFO"}, periodic_jobs=False)
+    roles.start((roles.ocr,))
+    try:
+        # The start script execs celery: its pid is the worker's main process.
+        parent = roles.ocr.process.pid
+        child = wait_for(lambda: _children(parent), timeout=60, what="the prefork child")[0]
+        time.sleep(3)  # the child loads and warms its engine in worker_process_init
+        return rss_mb(parent), rss_mb(child)
+    finally:
+        roles.stop()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "stat").read_text().split()[3] == str(pid):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="SpeedCam OCR latency and memory")
+    parser.add_argument("--images", type=Path, default=REPO_ROOT / "tests/ocr/data/scenes")
+    parser.add_argument("--naive", type=int, default=8, help="images read the naive way (a Reader each)")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    labels = json.loads((args.images / "labels.json").read_text("utf-8"))
+    images = [(name, (args.images / name).read_bytes()) for name in sorted(labels)]
+
+    started = time.perf_counter()
+    reader = engine.load()
+    cold_s = time.perf_counter() - started
+    for _, data in images:  # first pass: caches and allocator warm
+        reader.read(data)
+    warm_ms, correct = [], 0
+    for name, data in images:
+        t0 = time.perf_counter()
+        read = reader.read(data)
+        warm_ms.append((time.perf_counter() - t0) * 1000)
+        correct += read.text == labels[name]
+
+    naive_ms = []
+    for _, data in images[: args.naive]:
+        t0 = time.perf_counter()
+        build_plate_reader(warm_up=False).read(data)  # what a task pays without a per-process engine
+        naive_ms.append((time.perf_counter() - t0) * 1000)
+
+    parent_mb, child_mb = worker_rss()
+    worker_mean, naive_mean = statistics.fmean(warm_ms), statistics.fmean(naive_ms)
+    print(f"\nOCR, {len(images)} snapshots of 1280x720, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs")
+    print(f"{'path':34} {'mean ms':>8} {'p50':>7} {'p95':>7}")
+    for name, values in (("worker (engine built once)", warm_ms), ("naive (a new Reader per image)", naive_ms)):
+        p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
+        print(f"{name:34} {statistics.fmean(values):8.1f} {p50:7.1f} {p95:7.1f}")
+    print(f"speed-up {naive_mean / worker_mean:.1f}x; engine build {cold_s:.2f} s; exact reads {correct}/{len(images)}")
+    print(f"RSS of one OCR worker: child (engine) {child_mb:.0f} MB, parent {parent_mb:.0f} MB")
+    print(
+        json.dumps(
+            {
+                "bench": "ocr",
+                "images": len(images),
+                "worker_ms_mean": round(worker_mean, 1),
+                "worker_ms_p95": round(percentile(warm_ms, 0.95), 1),
+                "naive_ms_mean": round(naive_mean, 1),
+                "speedup": round(naive_mean / worker_mean, 2),
+                "engine_build_s": round(cold_s, 2),
+                "exact": round(correct / len(images), 3),
+                "worker_child_rss_mb": round(child_mb),
+                "worker_parent_rss_mb": round(parent_mb),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

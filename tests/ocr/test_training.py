@@ -1,0 +1,38 @@
+"""The training pipeline end to end in miniature: render, train, write EasyOCR's files, load them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from backend.ocr.plate_model.charset import CHARACTERS
+from backend.ocr.plate_model.render import korean_faces, split_faces
+from backend.ocr.plate_model.train import train
+
+
+def test_faces_are_split_into_training_and_held_out() -> None:
+    training, held_out = split_faces(korean_faces())
+    assert training and held_out
+    assert not {f.family for f in training} & {f.family for f in held_out}
+
+
+@pytest.mark.timeout(300)
+def test_a_short_run_writes_model_files_that_easyocr_loads_offline(tmp_path: Path) -> None:
+    import easyocr
+
+    result = train(minutes=0.1, pool=300, seed=3, out=tmp_path, log=lambda line: None)
+    assert (tmp_path / "model" / "plate_ko.pth").is_file() and (tmp_path / "training.json").is_file()
+    assert result["held_out_faces"] and 0 <= result["held_out_exact"] <= 1
+    reader = easyocr.Reader(
+        ["ko"],
+        gpu=False,
+        model_storage_directory=str(tmp_path / "model"),
+        user_network_directory=str(tmp_path / "user_network"),
+        recog_network="plate_ko",
+        detector=False,
+        download_enabled=False,
+        quantize=False,
+        verbose=False,
+    )
+    assert reader.character == CHARACTERS
