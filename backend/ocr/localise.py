@@ -19,17 +19,15 @@ MAX_WIDTH = 1280  # larger snapshots are searched scaled down
 
 def plate_candidates(gray: np.ndarray, *, hint: Box | None = None, limit: int = 5) -> list[Box]:
     height, width = gray.shape
-    boxes: list[tuple[float, Box]] = []
-    if hint is not None:
-        clamped = _clamp(hint, width, height)
-        if clamped:
-            boxes.append((float("inf"), clamped))
     scale = min(1.0, MAX_WIDTH / width)
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
-    for score, (x, y, w, h) in _text_lines(small) + _bright_rectangles(small):
-        boxes.append((score, (int(x / scale), int(y / scale), int(w / scale), int(h / scale))))
-    ranked = _suppress_overlaps(sorted(boxes, key=lambda item: -item[0]))
-    candidates = [_with_margins(box, width, height) if not (hint and i == 0) else box for i, box in enumerate(ranked)]
+    found = [
+        (score, (int(x / scale), int(y / scale), int(w / scale), int(h / scale)))
+        for score, (x, y, w, h) in _text_lines(small) + _bright_rectangles(small)
+    ]
+    ranked = [_with_margins(box, width, height) for box in _suppress_overlaps(sorted(found, key=lambda i: -i[0]))]
+    edge_box = _clamp(hint, width, height) if hint is not None else None
+    candidates = ([edge_box] if edge_box else []) + ranked
     candidates = candidates[:limit]
     # An image of plate proportions may be the plate itself (a crop): then it is a candidate too.
     if ASPECT[0] <= width / height <= ASPECT[1] and (0, 0, width, height) not in candidates:

@@ -73,14 +73,13 @@ class EasyOcrPlateReader:
         best = PlateRead(text=None, confidence=None)
         hint = tuple(plate_bbox) if plate_bbox else None
         for x, y, w, h in plate_candidates(gray, hint=hint, limit=self.max_candidates):
-            [(_, text, confidence)] = self.reader.recognize(
-                gray, horizontal_list=[[x, x + w, y, y + h]], free_list=[], detail=1
-            )
-            plate = normalise_plate(text)
-            if plate and (best.confidence is None or confidence > best.confidence):
-                best = PlateRead(text=plate, confidence=float(confidence), bbox=(x, y, w, h))
-                if confidence >= self.GOOD_ENOUGH:
-                    break
+            results = self.reader.recognize(gray, horizontal_list=[[x, x + w, y, y + h]], free_list=[], detail=1)
+            for _, text, confidence in results:
+                plate = normalise_plate(text)
+                if plate and (best.confidence is None or confidence > best.confidence):
+                    best = PlateRead(text=plate, confidence=float(confidence), bbox=(x, y, w, h))
+            if best.confidence is not None and best.confidence >= self.GOOD_ENOUGH:
+                break
         if best.text is None and self.detector_fallback:
             for box, text, confidence in self.reader.readtext(gray, detail=1):
                 plate = normalise_plate(text)
