@@ -31,8 +31,6 @@ class _Observation:
     timestamp_s: float
     along_m: float
     metres_per_pixel: float  # along the road, here: how much one pixel of error weighs
-    box: tuple[int, int, int, int]  # x, y, w, h at processing scale
-    sharpness: float
 
 
 @dataclass
@@ -180,7 +178,6 @@ class SpeedMeter:
         along, along_below = (float(v) for v in self._ground.to_world(np.array([ground_point, below]))[:, 1])
         if not self._zone[0] <= along <= self._zone[1]:
             return
-        sharpness = 0.0
         if self.keep_snapshots:
             full = tuple(round(v / self._scale) for v in box)
             crop = frame.image[full[1] : full[1] + full[3], full[0] : full[0] + full[2]]
@@ -190,9 +187,7 @@ class SpeedMeter:
                 sharpness *= full[2] * full[3]
                 if sharpness > track.best_sharpness:
                     track.best_sharpness, track.best_frame, track.best_box = sharpness, frame.image.copy(), full
-        track.observations.append(
-            _Observation(frame.index, frame.timestamp_s, along, abs(along - along_below), box, sharpness)
-        )
+        track.observations.append(_Observation(frame.index, frame.timestamp_s, along, abs(along - along_below)))
 
     def _finish_lost(self) -> list[Measurement]:
         limit = self.config.detection.max_missed_frames

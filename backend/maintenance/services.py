@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -76,6 +76,19 @@ def _exclusive(name: str) -> Iterator[bool]:
                 cursor.execute("SELECT RELEASE_LOCK(%s)", [name])
 
 
+def _run_exclusively(job: str, lock: str, body: Callable[[_Run], None]) -> MaintenanceRun | None:
+    """Run one job under its named lock, timed and recorded; None when another run holds it."""
+    with _exclusive(lock) as acquired:
+        if not acquired:
+            logger.info(f"{job} skipped: another run is in progress")
+            return None
+        started = time.monotonic()
+        run = _Run(job)
+        body(run)
+        metrics.RUN_SECONDS.labels(job).observe(time.monotonic() - started)
+        return run.save()
+
+
 def _batches(fetch, batch_size: int) -> Iterator[list[Detection]]:
     after_id = 0
     while True:
@@ -97,16 +110,12 @@ def sweep_stale_work(now: datetime | None = None) -> MaintenanceRun | None:
     Returns the run's record, or None when another sweep holds the lock.
     """
     now = now or timezone.now()
-    with _exclusive("speedcam.sweep_stale_work") as acquired:
-        if not acquired:
-            logger.info("sweep skipped: another sweep is running")
-            return None
-        started = time.monotonic()
-        run = _Run(MaintenanceRun.Job.SWEEP)
+
+    def sweep(run: _Run) -> None:
         _sweep_ocr(run, cutoff=now - timedelta(seconds=settings.SWEEP_OCR_STALE_S))
         _sweep_alerts(run, cutoff=now - timedelta(seconds=settings.SWEEP_ALERT_STALE_S))
-        metrics.RUN_SECONDS.labels(run.job).observe(time.monotonic() - started)
-        return run.save()
+
+    return _run_exclusively(MaintenanceRun.Job.SWEEP, "speedcam.sweep_stale_work", sweep)
 
 
 def _sweep_ocr(run: _Run, *, cutoff: datetime) -> None:
@@ -174,19 +183,15 @@ def apply_retention(now: datetime | None = None) -> MaintenanceRun | None:
     (storage down) keeps its detection for the next run.
     """
     now = now or timezone.now()
-    with _exclusive("speedcam.apply_retention") as acquired:
-        if not acquired:
-            logger.info("retention skipped: another run is in progress")
-            return None
-        started = time.monotonic()
-        run = _Run(MaintenanceRun.Job.RETENTION)
+
+    def purge(run: _Run) -> None:
         for matched, days, label in (
             (False, settings.RETENTION_UNMATCHED_DAYS, "unmatched"),
             (True, settings.RETENTION_NOTIFIED_DAYS, "notified"),
         ):
             _purge(run, cutoff=now - timedelta(days=days), matched=matched, label=label)
-        metrics.RUN_SECONDS.labels(run.job).observe(time.monotonic() - started)
-        return run.save()
+
+    return _run_exclusively(MaintenanceRun.Job.RETENTION, "speedcam.apply_retention", purge)
 
 
 def _purge(run: _Run, *, cutoff: datetime, matched: bool, label: str) -> None:

@@ -20,7 +20,6 @@ import django
 
 django.setup()
 
-from django.db import connections
 from kombu import Connection
 
 from backend.detections.models import Detection
@@ -28,6 +27,7 @@ from backend.messaging.dispatch import dispatch_alert
 from backend.messaging.topology import declare_topology
 from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
+from tests.support import workload
 
 FCM = os.environ["FCM_ENDPOINT"]
 
@@ -41,13 +41,7 @@ def fcm(path: str, body: dict | None = None) -> dict:
 
 
 def prepare(count: int) -> list[Detection]:
-    for alias, table in (
-        ("vehicles_db", "vehicles"),
-        ("detections_db", "detections"),
-        ("notifications_db", "notifications"),
-    ):
-        with connections[alias].cursor() as cursor:
-            cursor.execute(f"TRUNCATE TABLE {table}")
+    workload.empty_tables()
     vehicles = Vehicle.objects.bulk_create(
         Vehicle(
             plate_number=f"{10 + i // 10000}가{i % 10000:04d}", owner_name="벤치", fcm_token=f"bench-{uuid.uuid4().hex}"

@@ -25,8 +25,8 @@ from tests.support.services import FcmEmulator
 PLATES = [f"{10 + i}가{1000 + i * 7:04d}" for i in range(40)]
 
 
-def reset(*, registered_every: int = 2) -> None:
-    """Empty tables, queues and the FCM record; register every n-th plate."""
+def empty_tables() -> None:
+    """Vehicles, detections and notifications, in their own databases."""
     for alias, table in (
         ("vehicles_db", "vehicles"),
         ("detections_db", "detections"),
@@ -34,6 +34,11 @@ def reset(*, registered_every: int = 2) -> None:
     ):
         with connections[alias].cursor() as cursor:
             cursor.execute(f"TRUNCATE TABLE {table}")
+
+
+def reset(*, registered_every: int = 2) -> None:
+    """Empty tables, queues and the FCM record; register every n-th plate."""
+    empty_tables()
     FcmEmulator(os.environ["FCM_ENDPOINT"]).reset()
     with Connection(os.environ["CELERY_BROKER_URL"]) as connection:
         declare_topology(connection)
