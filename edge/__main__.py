@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -30,7 +31,7 @@ KST = timezone(timedelta(hours=9))
 
 def _sample(args: argparse.Namespace) -> int:
     plates = args.plate or [random.choice(SAMPLE_PLATES) for _ in range(args.count)]
-    with Uplink(EdgeConfig.from_env()) as uplink:
+    with Uplink(dataclasses.replace(EdgeConfig.from_env(), camera_id=args.camera_id)) as uplink:
         for index, plate in enumerate(plates):
             speed = args.speed if args.speed is not None else round(args.limit * random.uniform(1.1, 1.9), 1)
             event = uplink.report_violation(

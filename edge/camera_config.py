@@ -76,6 +76,8 @@ class Backend(_Strict):
     mqtt_password: str | None = None
     mqtt_password_env: str | None = "SPEEDCAM_MQTT_PASSWORD"
     client_id: str | None = None
+    # Seconds between `cameras/<id>/status` heartbeats; the backend flags a silent camera.
+    heartbeat_s: float = Field(default=60.0, ge=5, le=3600)
     bucket: str = "speedcam-images"
     storage_emulator_host: str | None = None
     publish_timeout_s: float = Field(default=15.0, gt=0)

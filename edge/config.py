@@ -31,6 +31,9 @@ class EdgeConfig:
     bucket: str
     storage_emulator_host: str
     publish_timeout_s: float = 15.0
+    # Set for a unit that speaks as one camera: its last will and heartbeats name it.
+    camera_id: str | None = None
+    heartbeat_s: float = 60.0
 
     @classmethod
     def from_env(cls) -> EdgeConfig:
@@ -42,6 +45,7 @@ class EdgeConfig:
             mqtt_client_id=os.environ.get("EDGE_CLIENT_ID", f"speedcam-edge-{socket.gethostname()}-{os.getpid()}"),
             bucket=os.environ.get("GCS_BUCKET_NAME", "speedcam-images"),
             storage_emulator_host=os.environ.get("STORAGE_EMULATOR_HOST", ""),
+            camera_id=os.environ.get("EDGE_CAMERA_ID") or None,
         )
 
     @classmethod
@@ -57,4 +61,6 @@ class EdgeConfig:
             bucket=backend.bucket,
             storage_emulator_host=backend.storage_emulator_host or os.environ.get("STORAGE_EMULATOR_HOST", ""),
             publish_timeout_s=backend.publish_timeout_s,
+            camera_id=camera.camera_id,
+            heartbeat_s=backend.heartbeat_s,
         )

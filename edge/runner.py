@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from datetime import datetime
 
 import cv2
@@ -68,16 +69,21 @@ def run(config: CameraConfig, *, source: str | None = None) -> int:
         signal.signal(sig, lambda *_: stopping.set())
     sender = threading.Thread(target=forwarder.run, args=(stopping,), name="forwarder", daemon=True)
     sender.start()
+    counters: Counter[str] = Counter()
+    heartbeat = threading.Thread(
+        target=_heartbeat, args=(uplink, spool, counters, stopping), name="heartbeat", daemon=True
+    )
+    heartbeat.start()
     meter = SpeedMeter(config, keep_snapshots=True)
     logger.info("edge running", extra={"camera_id": config.camera_id, "spool": spool.stats()})
     try:
         for frame in frames(config.capture, source=source):
             for measurement in meter.process(frame):
-                handle(config, measurement, spool, forwarder)
+                handle(config, measurement, spool, forwarder, counters)
             if stopping.is_set():
                 break
         for measurement in meter.flush():
-            handle(config, measurement, spool, forwarder)
+            handle(config, measurement, spool, forwarder, counters)
         if not is_live(source or config.capture.source):
             # A recording has ended: deliver what it produced before exiting.
             deadline = time.monotonic() + FILE_DRAIN_TIMEOUT_S
@@ -93,14 +99,28 @@ def run(config: CameraConfig, *, source: str | None = None) -> int:
     return 0
 
 
-def handle(config: CameraConfig, measurement: Measurement, spool: Spool, forwarder: Forwarder) -> None:
+def handle(
+    config: CameraConfig, measurement: Measurement, spool: Spool, forwarder: Forwarder, counters: Counter[str]
+) -> None:
     print(json.dumps(measurement.as_dict(), ensure_ascii=False), flush=True)
+    counters["measured"] += 1
     if not measurement.over_limit or measurement.snapshot is None:
         return
+    counters["violations"] += 1
     event, image, sha256 = violation_record(config, measurement)
     try:
         spool.add(event, image, sha256)
     except SpoolFull as error:
+        counters["spool_full"] += 1
         print(f"violation {event['event_id']} NOT kept: {error}", file=sys.stderr, flush=True)
         return
     forwarder.wake.set()
+
+
+def _heartbeat(uplink: Uplink, spool: Spool, counters: Counter[str], stopping: threading.Event) -> None:
+    """`cameras/<id>/status` every heartbeat_s while the unit runs: the backend's liveness."""
+    while True:
+        uplink.wait_connected(uplink.config.heartbeat_s)
+        uplink.publish_status({**counters, "spooled": spool.stats()["items"]})
+        if stopping.wait(uplink.config.heartbeat_s):
+            return

@@ -13,7 +13,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from backend.contracts.events import TOPIC_DETECTIONS_NEW, DetectionNewEvent
+from backend.contracts.events import CameraStatusEvent, DetectionNewEvent, camera_status_topic, detections_new_topic
 from edge.config import EdgeConfig
 
 
@@ -37,6 +37,10 @@ class Uplink:
             clean_session=True,
         )
         self._mqtt.username_pw_set(config.mqtt_username, config.mqtt_password)
+        if config.camera_id:
+            # The broker publishes this for us if the unit vanishes without saying goodbye.
+            offline = CameraStatusEvent(camera_id=config.camera_id, state="offline")
+            self._mqtt.will_set(camera_status_topic(config.camera_id), offline.to_json(), qos=1)
         self._connected = threading.Event()
         self._mqtt.on_connect = lambda client, userdata, flags, rc, props: (
             self._connected.set() if not rc.is_failure else None
@@ -86,13 +90,26 @@ class Uplink:
         timeout_s = timeout_s or self.config.publish_timeout_s
         if not self.connected:
             raise ConnectionError(f"MQTT {self.config.mqtt_host}:{self.config.mqtt_port} not connected")
-        info = self._mqtt.publish(TOPIC_DETECTIONS_NEW, event.to_json(), qos=1)
+        info = self._mqtt.publish(detections_new_topic(event.camera_id), event.to_json(), qos=1)
         try:
             info.wait_for_publish(timeout=timeout_s)
         except RuntimeError as error:  # the connection dropped while waiting
             raise ConnectionError(str(error)) from error
         if not info.is_published():
             raise TimeoutError(f"no PUBACK for event {event.event_id} within {timeout_s}s")
+
+    def publish_status(self, counters: dict[str, int] | None = None, *, state: str = "online") -> bool:
+        """Heartbeat on `cameras/<id>/status`, best effort: False when not connected."""
+        if not self.config.camera_id or not self.connected:
+            return False
+        status = CameraStatusEvent(
+            camera_id=self.config.camera_id,
+            state=state,
+            sent_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+            counters=counters or {},
+        )
+        self._mqtt.publish(camera_status_topic(self.config.camera_id), status.to_json(), qos=1)
+        return True
 
     def report_violation(
         self,

@@ -14,15 +14,21 @@ ensure_venv test
 start_services
 
 # --- .env: the settings this system runs with, for `python manage.py ...` in any shell
-secret=""; flower_password=""; admin_password=""
+secret=""; flower_password=""; admin_password=""; client_id=""
 if [ -f .env ]; then
   secret=$(sed -n 's/^DJANGO_SECRET_KEY=//p' .env)
   flower_password=$(sed -n 's/^FLOWER_PASSWORD=//p' .env)
   admin_password=$(sed -n 's/^ADMIN_PASSWORD=//p' .env)
+  client_id=$(sed -n 's/^MQTT_CLIENT_ID=//p' .env)
 fi
 [ -n "$secret" ] || secret=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(48))')
 [ -n "$flower_password" ] || flower_password=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')
 [ -n "$admin_password" ] || admin_password=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')
+# Unguessable: whoever connects with the subscriber's client id closes its connection.
+[ -n "$client_id" ] || client_id="speedcam-main-$("$PY" -c 'import secrets; print(secrets.token_hex(8))')"
+# Secrets inside: readable by this user only.
+umask 077
+rm -f .env
 {
   echo "# Written by ./scripts/up.sh on $(date -Iseconds). See backend.env.example for every variable."
   echo "DJANGO_SETTINGS_MODULE=backend.config.settings.dev"
@@ -41,7 +47,11 @@ fi
   echo "ADMIN_USER=admin"
   echo "ADMIN_PASSWORD=$admin_password"
   echo "LOG_FORMAT=json"
+  echo "MQTT_CLIENT_ID=$client_id"
+  echo "EDGE_MQTT_PORT=$RMQ_MQTT_PORT"
 } >.env
+chmod 600 .env
+umask 022
 set -a; . ./.env; set +a
 
 log "migrating the four databases"
@@ -52,6 +62,11 @@ User = get_user_model()
 user, _ = User.objects.get_or_create(username='admin', defaults={'is_staff': True, 'is_superuser': True})
 user.set_password('$admin_password'); user.save()"
 "$PY" manage.py seed_demo_vehicles >/dev/null
+# The demo camera, provisioned as a real one is: registry entry plus its own broker user,
+# which may publish on its own topics only. Its secret goes to a mode-600 file.
+CAMERA_ENV="$STATE_DIR/edge/cam-01.env"
+"$PY" manage.py provision_camera cam-01 --location "서울 강남구 테헤란로 123" --limit 60 \
+  --lat 37.5009 --lon 127.0363 --away 강남역 --towards 선릉역 --env-file "$CAMERA_ENV" >/dev/null
 operator_token=$("$PY" manage.py create_api_token demo-operator --role operator)
 
 # The roles run this checkout's code: restart any left from an earlier run (data and
@@ -81,7 +96,8 @@ done
 "$PY" -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=10)" "http://127.0.0.1:$API_PORT/readyz" || die "the API is not ready: see $LOG_DIR/web.log"
 
 log "publishing sample detections over MQTT (edge uplink: GCS upload + detections/new)"
-events=$("$PY" -m edge sample --plate 12가3456 --plate 34나5678 --plate 123다4567 --plate 99허9999 \
+events=$(MQTT_USERNAME=camera-cam-01 MQTT_PASSWORD="$(sed -n 's/^SPEEDCAM_MQTT_PASSWORD=//p' "$CAMERA_ENV")" \
+  "$PY" -m edge sample --camera-id cam-01 --plate 12가3456 --plate 34나5678 --plate 123다4567 --plate 99허9999 \
   | "$PY" -c 'import json, sys; print(" ".join(json.loads(line)["event_id"] for line in sys.stdin))')
 # shellcheck disable=SC2086
 "$PY" manage.py show_detections $events --wait 60
@@ -97,6 +113,8 @@ SpeedCam is running (settings in .env; logs in ${LOG_DIR#"$REPO_ROOT"/}/):
   RabbitMQ UI   http://127.0.0.1:$RMQ_MGMT_PORT/    ($RMQ_USER / $RMQ_PASSWORD)
   MQTT          127.0.0.1:$RMQ_MQTT_PORT   AMQP 127.0.0.1:$RMQ_AMQP_PORT   MariaDB 127.0.0.1:$DB_PORT
   FCM emulator  http://127.0.0.1:$FCM_PORT/_control/messages   (the pushes it received)
-  more samples  .venv/bin/python -m edge sample --count 5
+  more samples  MQTT_USERNAME=camera-cam-01 MQTT_PASSWORD=\$(sed -n 's/^SPEEDCAM_MQTT_PASSWORD=//p' ${CAMERA_ENV#"$REPO_ROOT"/}) \\
+                  .venv/bin/python -m edge sample --count 5
+  cameras       .venv/bin/python manage.py provision_camera cam-02 --location "..." --limit 80
   stop          ./scripts/down.sh
 INFO

@@ -33,7 +33,9 @@ def services() -> Iterator[TestServices]:
 
 @pytest.fixture(scope="session")
 def django_db_setup(services: TestServices, django_db_setup: None) -> None:
-    """pytest-django's own setup, once the real MariaDB is up."""
+    """pytest-django's own setup, once the real MariaDB is up; then the worker roles'
+    least-privilege grants on the test databases, as after a production migration."""
+    services.grant_db_roles()
 
 
 @pytest.fixture(scope="session")

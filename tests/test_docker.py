@@ -19,17 +19,38 @@ def _compose_command() -> list[str] | None:
     return None
 
 
-def test_compose_file_is_accepted() -> None:
+REQUIRED_SECRETS = {
+    "DJANGO_SECRET_KEY": "k" * 50,
+    "FLOWER_PASSWORD": "f" * 16,
+    "DB_PASSWORD": "d" * 16,
+    "MYSQL_ROOT_PASSWORD": "r" * 16,
+    "RABBITMQ_PASSWORD": "b" * 16,
+    "MQTT_CLIENT_ID": "speedcam-main-test",
+}
+
+
+def _compose_config(env: dict[str, str]) -> subprocess.CompletedProcess:
     command = _compose_command()
     if command is None:
         pytest.fail("neither `docker compose` nor `docker-compose` is installed (./scripts/test.sh installs it)")
-    result = subprocess.run(
+    clean = {k: v for k, v in os.environ.items() if k not in REQUIRED_SECRETS}
+    return subprocess.run(
         [*command, "-f", "docker/docker-compose.yml", "--project-directory", ".", "config", "--services"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "DJANGO_SECRET_KEY": "x" * 40, "FLOWER_PASSWORD": "secret"},
+        env={**clean, **env},
     )
+
+
+@pytest.mark.parametrize("missing", sorted(REQUIRED_SECRETS))
+def test_compose_refuses_to_start_without_each_secret(missing: str) -> None:
+    result = _compose_config({k: v for k, v in REQUIRED_SECRETS.items() if k != missing})
+    assert result.returncode != 0 and missing in result.stderr
+
+
+def test_compose_file_is_accepted() -> None:
+    result = _compose_config(REQUIRED_SECRETS)
     assert result.returncode == 0, result.stderr
     assert set(result.stdout.split()) >= {
         "mysql",

@@ -15,6 +15,7 @@ import pytest
 from backend.vehicles.models import Vehicle
 from edge.sample import render_snapshot
 from edge.uplink import Uplink
+from tests.support.events import register_test_camera
 from tests.support.pipeline import events_for, pushes_to, wait_detection, wait_notification
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
@@ -25,7 +26,8 @@ def test_a_violation_travels_through_every_role(pipeline) -> None:
     vehicle = Vehicle.objects.create(plate_number="12가3456", owner_name="홍길동", fcm_token=token)
     services = pipeline.services
     config = services.edge_config()
-    detected_at = datetime(2026, 11, 23, 10, 2, 3, tzinfo=timezone(timedelta(hours=9)))
+    detected_at = datetime.now(timezone(timedelta(hours=9))).replace(microsecond=0)
+    register_test_camera("cam-07")
     with Uplink(config) as uplink:
         event = uplink.report_violation(
             render_snapshot("12가3456"),
@@ -44,7 +46,7 @@ def test_a_violation_travels_through_every_role(pipeline) -> None:
     assert detection.ocr_confidence == pytest.approx(0.99)
     assert detection.processed_at is not None and detection.ocr_dispatched_at is not None
     assert detection.detected_at == detected_at
-    assert detection.image_gcs_uri == f"gs://{services.bucket}/detections/cam-07/2026/11/23/{event_id}.jpg"
+    assert detection.image_gcs_uri == f"gs://{services.bucket}/detections/cam-07/{detected_at:%Y/%m/%d}/{event_id}.jpg"
 
     notification = wait_notification(detection.pk)
     assert notification.status == "sent"

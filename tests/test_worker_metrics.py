@@ -6,9 +6,8 @@ import urllib.request
 
 import pytest
 
-from backend.contracts.events import TOPIC_DETECTIONS_NEW
 from backend.vehicles.models import Vehicle
-from tests.support.events import encode, uploaded_event
+from tests.support.events import encode, publish_detections, uploaded_event
 from tests.support.pipeline import wait_detection, wait_notification
 from tests.support.processes import ALERT_METRICS_PORT, OCR_METRICS_PORT, scrape, wait_for
 
@@ -18,7 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, d
 def test_ocr_and_alert_workers_count_tasks_outcomes_and_stage_latency(pipeline) -> None:
     Vehicle.objects.create(plate_number="90바1234", owner_name="이영희", fcm_token="metrics-token")
     event = uploaded_event(pipeline.services, "90바1234")
-    pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event)])
+    publish_detections(pipeline.services, [encode(event)])
     detection = wait_detection(event["event_id"])
     assert wait_notification(detection.pk).status == "sent"
 

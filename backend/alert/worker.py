@@ -1,6 +1,11 @@
 """Entry point of the alert role: `celery -A backend.alert.worker worker -Q fcm_queue -P gevent`."""
 
+import os
+
 import django
+
+# This process plays the alert role: settings pick its own database and broker login.
+os.environ["SPEEDCAM_ROLE"] = "alert"
 from celery.signals import worker_init
 from django.conf import settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from backend.api.masking import mask_phone, mask_token
+from backend.api.masking import mask_name, mask_phone, mask_token
 from backend.api.roles import Role
 from backend.detections.models import Detection
 from backend.notifications.models import Notification
@@ -30,6 +30,7 @@ class VehicleSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: Vehicle) -> dict:
         data = super().to_representation(instance)
         if self.context.get("role") != Role.ADMIN and not self.context.get("own_vehicle"):
+            data["owner_name"] = mask_name(data["owner_name"])
             data["owner_phone"] = mask_phone(data["owner_phone"])
             data["fcm_token"] = mask_token(data["fcm_token"])
         return data

@@ -93,7 +93,13 @@ class ViolationViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         queryset = Detection.objects.all()
         if getattr(self.request, "role", None) == Role.OWNER:
-            queryset = queryset.filter(vehicle_id__in=vehicle_ids_of_owner(self.request.user.pk))
+            # An owner sees a violation once it is settled: read, matched and not waiting for
+            # a person's review (a doubtful read may not even be theirs).
+            queryset = queryset.filter(
+                vehicle_id__in=vehicle_ids_of_owner(self.request.user.pk),
+                status=Detection.Status.COMPLETED,
+                needs_review=False,
+            )
         return queryset
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
@@ -114,7 +120,12 @@ class ViolationViewSet(viewsets.ReadOnlyModelViewSet):
     @swagger_auto_schema(auto_schema=None)
     @action(detail=True, methods=["get"], url_path="image", permission_classes=[AllowAny], authentication_classes=[])
     def image(self, request: Request, pk: str) -> HttpResponse:
-        """The snapshot, for a link signed by the detail endpoint (the signature is the credential)."""
+        """The snapshot, for a link signed by the detail endpoint (the signature is the credential).
+
+        Only with the GCS emulator, which cannot sign URLs; in production the detail endpoint
+        hands out V4 signed GCS URLs and this route does not exist."""
+        if not settings.STORAGE_EMULATOR_HOST:
+            raise Http404
         if not pk.isdigit() or not verify_evidence_signature(int(pk), request.query_params.get("signature", "")):
             raise Http404
         detection = get_object_or_404(Detection, pk=int(pk))

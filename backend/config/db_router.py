@@ -9,6 +9,7 @@ from django.db.models import Model
 APP_DATABASES: dict[str, str] = {
     "vehicles": "vehicles_db",
     "detections": "detections_db",
+    "cameras": "detections_db",  # the registry ingest reads beside every detection it stores
     "notifications": "notifications_db",
 }
 DEFAULT_DATABASE = "default"

@@ -15,8 +15,8 @@ import json
 import math
 import re
 import uuid
-from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -30,14 +30,23 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+# Each camera publishes on its own topic, `detections/new/<camera_id>`, and the broker lets it
+# publish nowhere else: the topic, not the payload, says which camera spoke.
 TOPIC_DETECTIONS_NEW = "detections/new"
 TOPIC_DETECTIONS_COMPLETED = "detections/completed"
 TOPIC_FCM_TOKEN_RETIRED = "vehicles/fcm_token_retired"
+# `cameras/<camera_id>/status`: heartbeats and the last will of each camera.
+TOPIC_CAMERA_STATUS = "cameras/status"
 # RabbitMQ's MQTT plugin publishes into amq.topic with "/" turned into ".".
 ROUTING_KEY_DETECTIONS_NEW = "detections.new"
 ROUTING_KEY_DETECTIONS_COMPLETED = "detections.completed"
 
 MAX_PAYLOAD_BYTES = 16 * 1024
+# The broker refuses any MQTT packet larger than this (rabbitmq.conf), before it reaches us.
+MAX_MQTT_PACKET_BYTES = 64 * 1024
+# An event stamped later than this ahead of the backend's clock is refused: a camera clock
+# that runs ahead would otherwise date violations in the future.
+MAX_CLOCK_AHEAD = timedelta(minutes=5)
 MAX_SPEED_KMH = 400.0
 MAX_LIMIT_KMH = 200.0
 MAX_PLATE_LENGTH = 20
@@ -45,7 +54,9 @@ MAX_CAMERA_ID_LENGTH = 50
 MAX_LOCATION_LENGTH = 255
 MAX_GCS_URI_LENGTH = 500
 
-_CAMERA_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+# Letters, digits, '-' and '_': a camera id is part of MQTT topics, AMQP routing keys
+# (where '.' separates words) and evidence object names.
+CAMERA_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$")
 _SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 # Bucket names per GCS naming rules; object names: any UTF-8 except control chars.
 _GCS_URI_PATTERN = re.compile(r"^gs://(?P<bucket>[a-z0-9][a-z0-9._-]{1,220}[a-z0-9])/(?P<object>[^\x00-\x1f\x7f]+)$")
@@ -77,11 +88,41 @@ def _iso_string(value: Any) -> Any:
 def _require_offset(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must carry a UTC offset, e.g. 2026-11-23T10:02:03+09:00")
-    return value
+    try:
+        # Normalised to UTC here, so no consumer meets a local time whose UTC value
+        # does not exist (0001-01-01T00:00+09:00 is before year 1 in UTC).
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("timestamp is out of range in UTC") from exc
 
 
-# An ISO 8601 string with an offset; a bare number or a naive time is refused.
+# An ISO 8601 string with an offset, normalised to UTC; a bare number or a naive time is refused.
 OffsetDateTime = Annotated[datetime, BeforeValidator(_iso_string), AfterValidator(_require_offset)]
+
+
+def is_camera_id(value: str) -> bool:
+    return bool(CAMERA_ID_PATTERN.match(value))
+
+
+def detections_new_topic(camera_id: str) -> str:
+    """The one topic a camera may publish its violations on."""
+    return f"{TOPIC_DETECTIONS_NEW}/{camera_id}"
+
+
+def camera_status_topic(camera_id: str) -> str:
+    return f"cameras/{camera_id}/status"
+
+
+def topic_kind(topic: str) -> tuple[str, str | None]:
+    """(the contract topic, the camera id in it): `detections/new/cam-01` is
+    (TOPIC_DETECTIONS_NEW, "cam-01"); a backend topic is (topic, None). An unknown or
+    malformed topic comes back as it is, with no camera."""
+    parts = topic.split("/")
+    if len(parts) == 3 and f"{parts[0]}/{parts[1]}" == TOPIC_DETECTIONS_NEW and is_camera_id(parts[2]):
+        return TOPIC_DETECTIONS_NEW, parts[2]
+    if len(parts) == 3 and parts[0] == "cameras" and parts[2] == "status" and is_camera_id(parts[1]):
+        return TOPIC_CAMERA_STATUS, parts[1]
+    return topic, None
 
 
 class _Event(BaseModel):
@@ -140,8 +181,8 @@ class DetectionNewEvent(_Event):
     @field_validator("camera_id")
     @classmethod
     def _camera_id_charset(cls, value: str) -> str:
-        if not _CAMERA_ID_PATTERN.match(value):
-            raise ValueError("camera_id may contain letters, digits and _ . : - only")
+        if not CAMERA_ID_PATTERN.match(value):
+            raise ValueError("camera_id may contain letters, digits, '-' and '_' only (at most 50)")
         return value
 
     @field_validator("image_gcs_uri")
@@ -199,6 +240,23 @@ class FcmTokenRetiredEvent(_Event):
     occurred_at: OffsetDateTime
 
 
+class CameraStatusEvent(BaseModel):
+    """`cameras/<camera_id>/status`: the edge's heartbeat, and its last will ("offline")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    camera_id: str = Field(min_length=1, max_length=MAX_CAMERA_ID_LENGTH)
+    state: Literal["online", "offline"]
+    sent_at: OffsetDateTime | None = None
+    # What the unit saw since it started: measured, published, unmeasurable by reason...
+    counters: dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict, max_length=50
+    )
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+
 def _decode(payload: bytes) -> dict[str, Any]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise EventRejected("too_large", f"payload is {len(payload)} bytes, limit {MAX_PAYLOAD_BYTES}")
@@ -210,6 +268,8 @@ def _decode(payload: bytes) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise EventRejected("not_json", str(exc)) from exc
+    except RecursionError as exc:
+        raise EventRejected("not_json", "nested too deeply") from exc
     if not isinstance(data, dict):
         raise EventRejected("not_object", f"expected a JSON object, got {type(data).__name__}")
     return data
@@ -231,7 +291,7 @@ def _reason_from(error: ValidationError) -> EventRejected:
     return EventRejected(reason, details)
 
 
-EventT = TypeVar("EventT", bound=_Event)
+EventT = TypeVar("EventT", bound=BaseModel)
 
 
 def _parse(model: type[EventT], payload: bytes) -> EventT:
@@ -242,14 +302,36 @@ def _parse(model: type[EventT], payload: bytes) -> EventT:
         raise _reason_from(exc) from exc
 
 
-def parse_detection_new(payload: bytes, *, expected_bucket: str | None = None) -> DetectionNewEvent:
-    """Validate a raw `detections/new` payload; raise EventRejected with the reason."""
+def parse_detection_new(
+    payload: bytes,
+    *,
+    expected_bucket: str | None = None,
+    now: datetime | None = None,
+    max_age: timedelta | None = None,
+) -> DetectionNewEvent:
+    """Validate a raw `detections/new` payload; raise EventRejected with the reason.
+
+    With `now`, `detected_at` must lie between `now - max_age` (when given) and
+    `now + MAX_CLOCK_AHEAD`.
+    """
     event = _parse(DetectionNewEvent, payload)
     if expected_bucket is not None and event.image_bucket != expected_bucket:
         raise EventRejected(
             "invalid_image_gcs_uri",
             f"image_gcs_uri: bucket {event.image_bucket!r} is not the configured bucket {expected_bucket!r}",
         )
+    if now is not None:
+        if event.detected_at > now + MAX_CLOCK_AHEAD:
+            raise EventRejected(
+                "detected_at_in_future",
+                f"detected_at {event.detected_at.isoformat()} is more than {MAX_CLOCK_AHEAD} "
+                f"ahead of {now.isoformat()}",
+            )
+        if max_age is not None and event.detected_at < now - max_age:
+            raise EventRejected(
+                "detected_at_too_old",
+                f"detected_at {event.detected_at.isoformat()} is older than the accepted {max_age}",
+            )
     return event
 
 
@@ -261,3 +343,8 @@ def parse_detection_completed(payload: bytes) -> DetectionCompletedEvent:
 def parse_fcm_token_retired(payload: bytes) -> FcmTokenRetiredEvent:
     """Validate a raw `vehicles/fcm_token_retired` payload; raise EventRejected with the reason."""
     return _parse(FcmTokenRetiredEvent, payload)
+
+
+def parse_camera_status(payload: bytes) -> CameraStatusEvent:
+    """Validate a raw `cameras/<id>/status` payload; raise EventRejected with the reason."""
+    return _parse(CameraStatusEvent, payload)

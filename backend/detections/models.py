@@ -21,6 +21,9 @@ class Detection(models.Model):
     camera_id = models.CharField(max_length=50, null=True, blank=True)
     image_gcs_uri = models.CharField(max_length=500)
     image_sha256 = models.CharField(max_length=64)
+    # When the OCR worker found the object's hash equal to the event's. Retention deletes
+    # only verified evidence: an event pointing at someone else's object never verifies.
+    image_verified_at = models.DateTimeField(null=True, blank=True)
     # [x, y, width, height] of the plate in the snapshot, when the edge found it.
     plate_bbox = models.JSONField(null=True, blank=True)
     ocr_result = models.CharField(max_length=20, null=True, blank=True)
@@ -64,6 +67,7 @@ class Detection(models.Model):
             models.Index(fields=["needs_review", "detected_at"], name="idx_review_detected"),
             models.Index(fields=["status", "alert_settled_at"], name="idx_status_alert_settled"),
             models.Index(fields=["personal_data_purged_at", "detected_at"], name="idx_purged_detected"),
+            models.Index(fields=["image_gcs_uri"], name="idx_image_uri"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -78,3 +82,39 @@ class Detection(models.Model):
     @property
     def overspeed_kmh(self) -> float:
         return self.detected_speed - self.speed_limit
+
+
+class RejectedEvent(models.Model):
+    """A message ingest could not store, parked with its reason instead of retried forever.
+
+    Kept whole (up to the contract's size limit) so an operator can replay it once the
+    cause is fixed (`manage.py rejected replay`, or the admin).
+    """
+
+    topic = models.CharField(max_length=255)
+    # From the topic, never from the payload: the broker vouches for the topic.
+    camera_id = models.CharField(max_length=50, null=True, blank=True)
+    reason = models.CharField(max_length=100)
+    detail = models.TextField(blank=True, default="")
+    payload = models.BinaryField(max_length=16 * 1024)
+    payload_size = models.PositiveIntegerField()
+    payload_truncated = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    received_at = models.DateTimeField(auto_now_add=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    replay_outcome = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta:
+        db_table = "rejected_events"
+        indexes = [
+            models.Index(fields=["received_at"], name="idx_rejected_received"),
+            models.Index(fields=["reason", "received_at"], name="idx_rejected_reason"),
+            models.Index(fields=["camera_id", "received_at"], name="idx_rejected_camera"),
+        ]
+
+    def __str__(self) -> str:
+        return f"rejected {self.pk} ({self.reason})"
+
+    @property
+    def payload_excerpt(self) -> str:
+        return bytes(self.payload[:500]).decode("utf-8", "replace")

@@ -5,7 +5,7 @@ from datetime import datetime, tzinfo
 from django.db.models import Count
 from django.db.models.functions import Coalesce, TruncDate
 
-from backend.detections.models import Detection
+from backend.detections.models import Detection, RejectedEvent
 
 
 def detection_by_id(detection_id: int) -> Detection | None:
@@ -80,3 +80,26 @@ def retention_due(*, cutoff: datetime, matched: bool, after_id: int, limit: int)
             pk__gt=after_id,
         ).order_by("pk")[:limit]
     )
+
+
+def rejected_event_by_id(rejected_id: int) -> RejectedEvent | None:
+    return RejectedEvent.objects.filter(pk=rejected_id).first()
+
+
+def rejected_events(
+    *, reason: str | None = None, camera_id: str | None = None, pending_only: bool = False, limit: int = 100
+) -> list[RejectedEvent]:
+    """Newest first; `pending_only`: not replayed successfully yet."""
+    events = RejectedEvent.objects.order_by("-received_at", "-pk")
+    if reason:
+        events = events.filter(reason=reason)
+    if camera_id:
+        events = events.filter(camera_id=camera_id)
+    if pending_only:
+        events = events.exclude(replay_outcome__startswith="applied")
+    return list(events[:limit])
+
+
+def evidence_shared(image_gcs_uri: str, *, besides: int) -> bool:
+    """Another detection points at the same object (a camera that reused or borrowed it)."""
+    return Detection.objects.filter(image_gcs_uri=image_gcs_uri).exclude(pk=besides).exists()

@@ -9,16 +9,17 @@ from django.utils import timezone
 
 from backend.common.events_log import log_transition
 from backend.contracts.events import DetectionNewEvent
-from backend.detections.models import Detection
+from backend.detections.models import Detection, RejectedEvent
 
 logger = logging.getLogger(__name__)
 DB = "detections_db"
 Status = Detection.Status
 
 
-def register_detection(event: DetectionNewEvent) -> tuple[Detection, bool]:
+def register_detection(event: DetectionNewEvent, *, location: str, speed_limit: float) -> tuple[Detection, bool]:
     """Create the detection `pending` for this event, or return the existing one.
 
+    `location` and `speed_limit` are the camera registry's, not the payload's.
     Returns (detection, created). Idempotent on `event_id`, also under a race
     between two deliveries of the same event.
     """
@@ -29,9 +30,9 @@ def register_detection(event: DetectionNewEvent) -> tuple[Detection, bool]:
                 event_id=event_id,
                 defaults={
                     "camera_id": event.camera_id,
-                    "location": event.location,
+                    "location": location,
                     "detected_speed": event.detected_speed,
-                    "speed_limit": event.speed_limit,
+                    "speed_limit": speed_limit,
                     "detected_at": event.detected_at,
                     "image_gcs_uri": event.image_gcs_uri,
                     "image_sha256": event.image_sha256,
@@ -50,7 +51,7 @@ def register_detection(event: DetectionNewEvent) -> tuple[Detection, bool]:
             status=Status.PENDING,
             camera_id=event.camera_id,
             detected_speed=event.detected_speed,
-            speed_limit=event.speed_limit,
+            speed_limit=speed_limit,
         )
     return detection, created
 
@@ -127,6 +128,7 @@ def complete_detection(
     detection.vehicle_id = vehicle_id
     detection.plate_match = plate_match
     detection.processed_at = timezone.now()
+    detection.image_verified_at = detection.processed_at  # a read follows a verified download only
     detection.status = Status.COMPLETED
     detection.error_message = None
     detection.needs_review = review_reason is not None
@@ -137,6 +139,7 @@ def complete_detection(
         vehicle_id=vehicle_id,
         plate_match=plate_match,
         processed_at=detection.processed_at,
+        image_verified_at=detection.processed_at,
         status=Status.COMPLETED,
         error_message=None,
         needs_review=detection.needs_review,
@@ -217,3 +220,31 @@ def approve_review(detection: Detection) -> Detection:
         plate=detection.ocr_result,
     )
     return detection
+
+
+REJECTED_PAYLOAD_LIMIT = 16 * 1024
+
+
+def record_rejected_event(
+    *, topic: str, camera_id: str | None, reason: str, detail: str, payload: bytes, attempts: int = 1
+) -> RejectedEvent:
+    """Park a message ingest cannot store, with why; it is acknowledged after this commits."""
+    rejected = RejectedEvent.objects.create(
+        topic=topic.replace("\x00", "")[:255],
+        camera_id=camera_id,
+        reason=reason[:100],
+        detail=detail.replace("\x00", "")[:4000],
+        payload=payload[:REJECTED_PAYLOAD_LIMIT],
+        payload_size=len(payload),
+        payload_truncated=len(payload) > REJECTED_PAYLOAD_LIMIT,
+        attempts=attempts,
+    )
+    return rejected
+
+
+def record_replay(rejected: RejectedEvent, *, outcome: str) -> None:
+    rejected.replayed_at = timezone.now()
+    rejected.replay_outcome = outcome[:255]
+    RejectedEvent.objects.filter(pk=rejected.pk).update(
+        replayed_at=rejected.replayed_at, replay_outcome=rejected.replay_outcome
+    )

@@ -2,86 +2,210 @@
 
 The MQTT subscriber and the AMQP consumer differ only in how they receive and
 acknowledge; everything a message means is decided here, once.
+
+No message may hold the queue. Each failure is one of three kinds:
+
+* the database or the broker is unavailable: retried in place, then redelivered, for
+  as long as it takes (nothing is lost while a dependency is down);
+* the message can never be stored (invalid, out of range, a data or integrity error):
+  parked at once in the rejected-events store with its reason, and acknowledged;
+* anything else: retried up to INGEST_MAX_ATTEMPTS times, then parked the same way.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
+from enum import Enum
 
-from django.db import close_old_connections, connections
+from amqp.exceptions import ConnectionError as AmqpConnectionError
+from django.conf import settings
+from django.db import DatabaseError, DataError, IntegrityError, close_old_connections, connections
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from backend.contracts.events import (
+    TOPIC_CAMERA_STATUS,
     TOPIC_DETECTIONS_COMPLETED,
     TOPIC_DETECTIONS_NEW,
     TOPIC_FCM_TOKEN_RETIRED,
     EventRejected,
+    topic_kind,
 )
+from backend.detections.selectors import rejected_event_by_id
+from backend.detections.services import record_rejected_event, record_replay
 from backend.ingest import metrics
 from backend.ingest.services import (
     Outcome,
+    handle_camera_status,
     handle_detection_completed,
     handle_detection_new,
     handle_fcm_token_retired,
 )
+from backend.messaging.mqtt import MqttPublishError
 
 logger = logging.getLogger(__name__)
 
-HANDLERS: dict[str, Callable[[bytes], Outcome]] = {
+HANDLERS: dict[str, Callable[[bytes, str | None], Outcome]] = {
     TOPIC_DETECTIONS_NEW: handle_detection_new,
     TOPIC_DETECTIONS_COMPLETED: handle_detection_completed,
     TOPIC_FCM_TOKEN_RETIRED: handle_fcm_token_retired,
+    TOPIC_CAMERA_STATUS: handle_camera_status,
 }
 # In-place retries stay well inside the MQTT keepalive and the AMQP heartbeat:
 # the network loop is blocked meanwhile.
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0)
 
+# MySQL/MariaDB error codes that mean "the server is unreachable, busy or not deployed
+# right", not "this data is wrong": connection refused/lost/gone, too many connections,
+# shutdown, lock timeouts; and access denied or a missing table or column (code deployed
+# before its migration or grants), which a fix on the server side cures for every message.
+_TRANSIENT_DB_CODES = frozenset(
+    {1040, 1044, 1045, 1053, 1054, 1142, 1143, 1146, 1205, 1213, 1317, 1927, 2002, 2003, 2006, 2013, 2055, 4031}
+)
+
+
+class Failure(Enum):
+    UNAVAILABLE = "unavailable"  # a dependency is down: keep the message, try again
+    PERMANENT = "permanent"  # this message can never be stored: park it now
+    UNKNOWN = "unknown"  # park it after a bounded number of attempts
+
+
+def classify(error: BaseException) -> Failure:
+    if isinstance(error, (DataError, IntegrityError, ValueError, TypeError, OverflowError, UnicodeError)):
+        return Failure.PERMANENT
+    if isinstance(error, DatabaseError):
+        code = error.args[0] if error.args and isinstance(error.args[0], int) else None
+        if code is None or code in _TRANSIENT_DB_CODES or code >= 2000:
+            return Failure.UNAVAILABLE
+        return Failure.PERMANENT
+    if isinstance(
+        error,
+        (KombuOperationalError, AmqpConnectionError, MqttPublishError, ConnectionError, TimeoutError, socket.error),
+    ):
+        return Failure.UNAVAILABLE
+    return Failure.UNKNOWN
+
+
+def metric_topic(topic: str) -> str:
+    """The contract topic a message came on, as a metric label of bounded cardinality."""
+    kind, _ = topic_kind(topic)
+    return kind if kind in HANDLERS else "other"
+
 
 def handle_message(topic: str, payload: bytes, *, stopping: threading.Event) -> bool:
-    """Apply one message. True: acknowledge it (done, or invalid for good).
-    False: do not; it must be redelivered (transient failure, retries used up)."""
+    """Apply one message. True: acknowledge it (done, or parked for good).
+    False: do not; it must be redelivered (a dependency is down, retries used up)."""
     started = time.monotonic()
-    metrics.MESSAGES_RECEIVED.labels(topic).inc()
-    acknowledge = _apply(topic, payload, stopping)
+    label = metric_topic(topic)
+    metrics.MESSAGES_RECEIVED.labels(label).inc()
+    acknowledge = _apply(topic, label, payload, stopping)
     if acknowledge:
-        metrics.HANDLE_SECONDS.labels(topic).observe(time.monotonic() - started)
+        metrics.HANDLE_SECONDS.labels(label).observe(time.monotonic() - started)
     return acknowledge
 
 
-def _apply(topic: str, payload: bytes, stopping: threading.Event) -> bool:
-    handler = HANDLERS.get(topic)
+def _apply(topic: str, label: str, payload: bytes, stopping: threading.Event) -> bool:
+    kind, camera_id = topic_kind(topic)
+    handler = HANDLERS.get(kind)
     if handler is None:
-        _reject(topic, EventRejected("unknown_topic", f"no handler for topic {topic!r}"), payload)
-        return True
-    for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
+        return park(topic, payload, EventRejected("unknown_topic", f"no handler for topic {topic[:100]!r}"))
+    delays = iter(RETRY_DELAYS_S)
+    attempts = 0
+    while True:
+        attempts += 1
         close_old_connections()
         try:
-            outcome = handler(payload)
+            outcome = handler(payload, camera_id)
         except EventRejected as rejection:
-            _reject(topic, rejection, payload)
-            return True
-        except Exception:
-            metrics.MESSAGE_ERRORS.labels(topic).inc()
-            logger.exception("handling %s failed (attempt %d)", topic, attempt + 1)
+            return park(topic, payload, rejection, attempts=attempts)
+        except Exception as error:
+            failure = classify(error)
+            metrics.MESSAGE_ERRORS.labels(label, failure.value).inc()
+            if failure is Failure.PERMANENT:
+                logger.warning("handling %s failed for good: %r", label, error)
+                return park(topic, payload, _rejection_for(error), attempts=attempts)
+            logger.exception("handling %s failed (attempt %d, %s)", label, attempts, failure.value)
             connections.close_all()
+            if failure is Failure.UNKNOWN and attempts >= settings.INGEST_MAX_ATTEMPTS:
+                return park(
+                    topic,
+                    payload,
+                    EventRejected("failed_repeatedly", f"{attempts} attempts, last: {error!r}"[:2000]),
+                    attempts=attempts,
+                )
+            delay = next(delays, None)
             if delay is None or stopping.wait(delay):
                 return False
             continue
-        metrics.MESSAGES_PROCESSED.labels(topic, outcome.value).inc()
+        metrics.MESSAGES_PROCESSED.labels(label, outcome.value).inc()
         return True
-    return False
 
 
-def _reject(topic: str, rejection: EventRejected, payload: bytes) -> None:
-    metrics.MESSAGES_REJECTED.labels(topic, rejection.reason).inc()
+def _rejection_for(error: BaseException) -> EventRejected:
+    for cls, reason in (
+        (DataError, "data_error"),
+        (IntegrityError, "integrity_error"),
+        (OverflowError, "out_of_range"),
+    ):
+        if isinstance(error, cls):
+            return EventRejected(reason, repr(error)[:2000])
+    return EventRejected(f"unstorable_{type(error).__name__}"[:100], repr(error)[:2000])
+
+
+def park(topic: str, payload: bytes, rejection: EventRejected, *, attempts: int = 1) -> bool:
+    """Record the message in the rejected-events store, count and log it. True once it is
+    recorded (acknowledge it); False if the store is unavailable (redeliver it)."""
+    _, camera_id = topic_kind(topic)
+    try:
+        record_rejected_event(
+            topic=topic,
+            camera_id=camera_id,
+            reason=rejection.reason,
+            detail=rejection.detail,
+            payload=payload,
+            attempts=attempts,
+        )
+    except Exception:
+        logger.exception("rejected message could not be recorded; it will be redelivered")
+        connections.close_all()
+        return False
+    metrics.MESSAGES_REJECTED.labels(metric_topic(topic), rejection.reason).inc()
     logger.warning(
         "message rejected",
         extra={
-            "topic": topic,
+            "topic": topic[:255],
+            "camera_id": camera_id,
             "reason": rejection.reason,
-            "detail": rejection.detail,
+            "detail": rejection.detail[:1000],
             "payload_head": payload[:200].decode("utf-8", "replace"),
         },
     )
+    return True
+
+
+def replay_rejected(rejected_id: int) -> str:
+    """Apply a parked message again (its cause fixed: a camera provisioned, a window widened).
+    Returns and records the outcome; a message rejected again stays parked, with the new
+    reason in its outcome."""
+    rejected = rejected_event_by_id(rejected_id)
+    if rejected is None:
+        raise LookupError(f"no rejected event {rejected_id}")
+    if rejected.payload_truncated:
+        outcome = "not replayable: the payload was truncated when it was parked"
+        record_replay(rejected, outcome=outcome)
+        return outcome
+    kind, camera_id = topic_kind(rejected.topic)
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        outcome = f"rejected again: unknown_topic {rejected.topic[:100]!r}"
+    else:
+        try:
+            outcome = f"applied: {handler(bytes(rejected.payload), camera_id).value}"
+        except EventRejected as rejection:
+            outcome = f"rejected again: {rejection.reason}: {rejection.detail}"
+    record_replay(rejected, outcome=outcome)
+    logger.info("rejected event replayed", extra={"rejected_id": rejected.pk, "outcome": outcome[:255]})
+    return outcome

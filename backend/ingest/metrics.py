@@ -1,4 +1,4 @@
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 MESSAGES_RECEIVED = Counter(
     "speedcam_ingest_messages_received_total", "MQTT messages received by the subscriber", ["topic"]
@@ -10,6 +10,11 @@ MESSAGES_PROCESSED = Counter(
     "speedcam_ingest_messages_processed_total", "MQTT messages whose effect was committed", ["topic", "outcome"]
 )
 MESSAGE_ERRORS = Counter(
-    "speedcam_ingest_message_errors_total", "Transient failures while handling a message (retried)", ["topic"]
+    "speedcam_ingest_message_errors_total",
+    "Failed attempts at handling a message, by kind (unavailable: retried; permanent, unknown: parked)",
+    ["topic", "kind"],
+)
+CAMERAS_SILENT = Gauge(
+    "speedcam_cameras_silent", "Active cameras not heard from within CAMERA_SILENT_AFTER_S, or offline"
 )
 HANDLE_SECONDS = Histogram("speedcam_ingest_handle_seconds", "Time from receipt to acknowledgement", ["topic"])

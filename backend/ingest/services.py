@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from enum import StrEnum
+from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.utils import timezone
 
+from backend.cameras.models import Camera
+from backend.cameras.selectors import camera_by_id
+from backend.cameras.services import record_camera_seen
 from backend.contracts.events import (
+    DetectionNewEvent,
     EventRejected,
+    parse_camera_status,
     parse_detection_completed,
     parse_detection_new,
     parse_fcm_token_retired,
@@ -30,20 +38,74 @@ class Outcome(StrEnum):
     REVIEW_REQUIRED = "review_required"
     TOKEN_RETIRED = "token_retired"
     TOKEN_ALREADY_REPLACED = "token_already_replaced"
+    CAMERA_SEEN = "camera_seen"
 
 
-def handle_detection_new(payload: bytes) -> Outcome:
+def handle_detection_new(payload: bytes, camera_id: str | None) -> Outcome:
     """Record the detection `pending` and hand it to OCR exactly once.
 
-    Raises EventRejected for an invalid payload; any other exception is transient
-    and the message must be redelivered.
+    `camera_id` comes from the topic, which the broker lets only that camera publish
+    on. Location and limit come from the camera registry. Raises EventRejected for an
+    event that can never be stored.
     """
-    event = parse_detection_new(payload, expected_bucket=settings.GCS_BUCKET_NAME)
-    detection, created = detection_services.register_detection(event)
+    camera = _registered_camera(camera_id)
+    event = parse_detection_new(
+        payload,
+        expected_bucket=settings.GCS_BUCKET_NAME,
+        now=timezone.now(),
+        max_age=timedelta(seconds=settings.INGEST_MAX_EVENT_AGE_S),
+    )
+    _check_against_registry(event, camera)
+    detection, created = detection_services.register_detection(
+        event, location=camera.location, speed_limit=camera.speed_limit
+    )
+    record_camera_seen(camera.camera_id)
     if detection.ocr_dispatched_at is not None:
         return Outcome.DUPLICATE
     hand_to_ocr(detection)
     return Outcome.CREATED if created else Outcome.REDISPATCHED
+
+
+def _registered_camera(camera_id: str | None) -> Camera:
+    if camera_id is None:
+        raise EventRejected("no_camera_in_topic", "violations are published on detections/new/<camera_id>")
+    camera = camera_by_id(camera_id)
+    if camera is None:
+        raise EventRejected("unknown_camera", f"camera {camera_id!r} is not provisioned")
+    if not camera.active:
+        raise EventRejected("inactive_camera", f"camera {camera_id!r} is retired")
+    return camera
+
+
+def _check_against_registry(event: DetectionNewEvent, camera: Camera) -> None:
+    """The payload speaks for the camera whose topic it came on, about its own evidence."""
+    if event.camera_id != camera.camera_id:
+        raise EventRejected(
+            "camera_mismatch", f"payload names camera {event.camera_id!r} on camera {camera.camera_id!r}'s topic"
+        )
+    object_name = PurePosixPath(event.image_object)
+    if not event.image_object.startswith(f"detections/{camera.camera_id}/") or object_name.stem != str(event.event_id):
+        raise EventRejected(
+            "foreign_evidence",
+            f"image object {event.image_object!r} is not detections/{camera.camera_id}/.../{event.event_id}.<ext>",
+        )
+    if event.detected_speed <= camera.speed_limit:
+        raise EventRejected(
+            "not_over_registered_limit",
+            f"{event.detected_speed} km/h is not over camera {camera.camera_id}'s limit of {camera.speed_limit} km/h",
+        )
+    if event.location != camera.location or event.speed_limit != camera.speed_limit:
+        logger.warning(
+            "camera payload disagrees with the registry; the registry's values are used",
+            extra={
+                "event_id": str(event.event_id),
+                "camera_id": camera.camera_id,
+                "payload_location": event.location,
+                "payload_speed_limit": event.speed_limit,
+                "registry_location": camera.location,
+                "registry_speed_limit": camera.speed_limit,
+            },
+        )
 
 
 def hand_to_ocr(detection: Detection) -> None:
@@ -57,7 +119,7 @@ def hand_to_ocr(detection: Detection) -> None:
     detection_services.mark_ocr_dispatched(detection)
 
 
-def handle_detection_completed(payload: bytes) -> Outcome:
+def handle_detection_completed(payload: bytes, camera_id: str | None = None) -> Outcome:
     """React to a finished plate read by dispatching the alert task.
 
     A duplicated completion event may dispatch a second alert task; the alert
@@ -87,7 +149,7 @@ def hand_to_alert(detection: Detection) -> None:
     detection_services.mark_alert_dispatched(detection.pk)
 
 
-def handle_fcm_token_retired(payload: bytes) -> Outcome:
+def handle_fcm_token_retired(payload: bytes, camera_id: str | None = None) -> Outcome:
     """The alert worker found a dead token: clear it on the vehicle (main owns vehicles_db)."""
     event = parse_fcm_token_retired(payload)
     cleared = retire_fcm_token(vehicle_id=event.vehicle_id, fcm_token=event.fcm_token)
@@ -96,3 +158,17 @@ def handle_fcm_token_retired(payload: bytes) -> Outcome:
         extra={"vehicle_id": event.vehicle_id, "reason": event.reason},
     )
     return Outcome.TOKEN_RETIRED if cleared else Outcome.TOKEN_ALREADY_REPLACED
+
+
+def handle_camera_status(payload: bytes, camera_id: str | None) -> Outcome:
+    """A camera's heartbeat or last will: record when it was last heard and what it said."""
+    status = parse_camera_status(payload)
+    camera = _registered_camera(camera_id)
+    if status.camera_id != camera.camera_id:
+        raise EventRejected(
+            "camera_mismatch", f"status names camera {status.camera_id!r} on camera {camera.camera_id!r}'s topic"
+        )
+    record_camera_seen(camera.camera_id, state=status.state, counters=status.counters or None)
+    if status.state == Camera.State.OFFLINE:
+        logger.warning("camera went offline", extra={"camera_id": camera.camera_id})
+    return Outcome.CAMERA_SEEN

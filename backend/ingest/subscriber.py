@@ -21,8 +21,9 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from django.conf import settings
 
-from backend.ingest.handling import HANDLERS, handle_message
+from backend.ingest.handling import handle_message
 from backend.messaging.mqtt import new_client
+from backend.messaging.topology import INGEST_TOPICS
 
 logger = logging.getLogger(__name__)
 
@@ -79,14 +80,14 @@ class MqttSubscriber:
             "mqtt subscriber connected",
             extra={"client_id": self.client_id, "session_present": flags.session_present},
         )
-        client.subscribe([(topic, 1) for topic in HANDLERS])
+        client.subscribe([(topic, 1) for topic in INGEST_TOPICS])
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: Any, properties: Any) -> None:
         failed = [str(code) for code in reason_codes if code.is_failure]
         if failed:
             logger.error("mqtt subscribe refused: %s", ", ".join(failed))
             return
-        logger.info("mqtt subscriber subscribed", extra={"topics": list(HANDLERS)})
+        logger.info("mqtt subscriber subscribed", extra={"topics": list(INGEST_TOPICS)})
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
         if not self._stopping.is_set():

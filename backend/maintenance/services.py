@@ -201,7 +201,15 @@ def _purge(run: _Run, *, cutoff: datetime, matched: bool, label: str) -> None:
     for batch in _batches(fetch, settings.SWEEP_BATCH_SIZE):
         purgeable = []
         for detection in batch:
-            if detection.image_gcs_uri:
+            if detection.image_gcs_uri and detection.image_verified_at is None:
+                # Never verified as this event's evidence (hash mismatch, a foreign object):
+                # it may be someone else's, so it is not ours to delete.
+                run.record("images_kept_unverified", detection.pk)
+            elif detection.image_gcs_uri and detection_selectors.evidence_shared(
+                detection.image_gcs_uri, besides=detection.pk
+            ):
+                run.record("images_kept_shared", detection.pk)
+            elif detection.image_gcs_uri:
                 try:
                     deleted = delete_object(detection.image_gcs_uri)
                 except Exception as error:  # storage trouble: try this one again next run

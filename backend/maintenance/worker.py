@@ -3,7 +3,12 @@
 per deployment, `celery -A backend.maintenance.worker beat` (the schedule lives in
 backend.messaging.topology)."""
 
+import os
+
 import django
+
+# This process plays the maintenance role: settings pick its own database and broker login.
+os.environ["SPEEDCAM_ROLE"] = "maintenance"
 from celery.signals import worker_init
 from django.conf import settings
 

@@ -65,11 +65,19 @@ MAINTENANCE_QUEUE = Queue(
 # backend's topics for any number of competing `run_amqp_ingest` consumers. It is
 # declared only in that mode: nobody would drain it otherwise.
 MQTT_EXCHANGE = Exchange("amq.topic", type="topic", durable=True, no_declare=True)
-INGEST_TOPICS = (TOPIC_DETECTIONS_NEW, TOPIC_DETECTIONS_COMPLETED, TOPIC_FCM_TOKEN_RETIRED)
+# MQTT topic filters of everything ingest consumes: each camera's own topics ("+" is one
+# camera id) and the backend's events.
+INGEST_TOPICS = (
+    f"{TOPIC_DETECTIONS_NEW}/+",
+    TOPIC_DETECTIONS_COMPLETED,
+    TOPIC_FCM_TOKEN_RETIRED,
+    "cameras/+/status",
+)
 
 
 def mqtt_routing_key(topic: str) -> str:
-    return topic.replace("/", ".")
+    """The AMQP routing key (or binding pattern) of an MQTT topic (or filter)."""
+    return topic.replace("/", ".").replace("+", "*")
 
 
 def mqtt_topic(routing_key: str) -> str:

@@ -15,6 +15,9 @@ from backend.common.gcs import storage_client
 from backend.contracts.events import parse_gcs_uri
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
+# A snapshot is at most a few megapixels; a small file that decodes to more is a
+# decompression bomb, and is refused before anything allocates its pixels.
+MAX_IMAGE_PIXELS = 40_000_000
 
 
 class EvidenceError(Exception):
@@ -46,20 +49,45 @@ def fetch_evidence(gcs_uri: str, expected_sha256: str) -> bytes:
         raise EvidenceError("image_uri_invalid", str(exc)) from exc
     if bucket_name != settings.GCS_BUCKET_NAME:
         raise EvidenceError("image_wrong_bucket", f"{bucket_name!r} is not {settings.GCS_BUCKET_NAME!r}")
-    blob = storage_client().bucket(bucket_name).blob(object_name)
+    bucket = storage_client().bucket(bucket_name)
+    # A short in-client retry rides out blips; longer outages are the task's retry policy.
+    retry = DEFAULT_RETRY.with_timeout(settings.GCS_RETRY_DEADLINE_S)
     try:
-        # A short in-client retry rides out blips; longer outages are the task's retry policy.
-        data = blob.download_as_bytes(timeout=30, retry=DEFAULT_RETRY.with_timeout(settings.GCS_RETRY_DEADLINE_S))
+        # The size first, from the object's metadata: nothing large is downloaded to find out.
+        blob = bucket.get_blob(object_name, timeout=30, retry=retry)
+        if blob is None:
+            raise EvidenceError("image_missing", f"{gcs_uri} does not exist")
+        if blob.size is not None and blob.size > MAX_IMAGE_BYTES:
+            raise EvidenceError("image_too_large", f"{blob.size} bytes, limit {MAX_IMAGE_BYTES}")
+        # Capped as well: the object may be replaced between the two calls.
+        data = blob.download_as_bytes(end=MAX_IMAGE_BYTES, timeout=30, retry=retry)
     except gcs_errors.NotFound as exc:
         raise EvidenceError("image_missing", f"{gcs_uri} does not exist") from exc
     if len(data) > MAX_IMAGE_BYTES:
-        raise EvidenceError("image_too_large", f"{len(data)} bytes")
+        raise EvidenceError("image_too_large", f"more than {MAX_IMAGE_BYTES} bytes")
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected_sha256:
         raise EvidenceError("image_sha256_mismatch", f"expected {expected_sha256}, object has {actual}")
+    check_decodable(data)
+    return data
+
+
+def check_decodable(data: bytes) -> None:
+    """A real image of a sane size; raise EvidenceError (permanent) otherwise.
+
+    Only the header is read for the size, so a decompression bomb is refused before its
+    pixels exist; PIL's own bomb check (which raises DecompressionBombError, not an
+    OSError) is covered too.
+    """
     try:
         with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise EvidenceError(
+                    "image_too_many_pixels", f"{width}x{height} = {width * height} pixels, limit {MAX_IMAGE_PIXELS}"
+                )
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise EvidenceError("image_too_many_pixels", str(exc)) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise EvidenceError("image_unreadable", f"not a decodable image: {exc}") from exc
-    return data

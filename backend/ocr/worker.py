@@ -1,6 +1,11 @@
 """Entry point of the OCR role: `celery -A backend.ocr.worker worker -Q ocr_queue -P prefork`."""
 
+import os
+
 import django
+
+# This process plays the ocr role: settings pick its own database and broker login.
+os.environ["SPEEDCAM_ROLE"] = "ocr"
 from celery.signals import worker_init, worker_process_init
 from django.conf import settings
 

@@ -22,7 +22,7 @@ django.setup()
 
 import paho.mqtt.client as mqtt
 
-from backend.contracts.events import TOPIC_DETECTIONS_NEW
+from backend.contracts.events import detections_new_topic
 from backend.detections.models import Detection
 from tests.support import workload
 from tests.support.roles import Roles
@@ -73,7 +73,11 @@ class Publisher:
                 if delay > 0:
                     time.sleep(delay)
             sent_at[event["event_id"]] = time.time()
-            infos.append(self.client.publish(TOPIC_DETECTIONS_NEW, json.dumps(event, ensure_ascii=False), qos=1))
+            infos.append(
+                self.client.publish(
+                    detections_new_topic(event["camera_id"]), json.dumps(event, ensure_ascii=False), qos=1
+                )
+            )
         for info in infos:
             info.wait_for_publish(timeout=60)
         return sent_at

@@ -23,7 +23,8 @@ import paho.mqtt.client as mqtt
 from django.db import connections
 from kombu import Connection
 
-from backend.contracts.events import TOPIC_DETECTIONS_NEW
+from backend.cameras.services import register_camera
+from backend.contracts.events import detections_new_topic
 from backend.messaging.topology import ALL_QUEUES, INGEST_QUEUE, declare_topology
 from tests.support.processes import RoleProcess, scrape
 from tests.support.roles import Roles
@@ -51,24 +52,28 @@ def mqtt_client(name: str, **options: object) -> mqtt.Client:
     return client
 
 
+BENCH_CAMERA = "cam-bench"
+
+
 def payloads(count: int) -> list[bytes]:
     bucket = os.environ["GCS_BUCKET_NAME"]
     now = datetime.now(UTC).isoformat()
+    register_camera(BENCH_CAMERA, location="벤치마크 도로", speed_limit=60.0)
     return [
         json.dumps(
             {
-                "event_id": str(uuid.uuid4()),
-                "camera_id": "cam-bench",
+                "event_id": event_id,
+                "camera_id": BENCH_CAMERA,
                 "location": "벤치마크 도로",
                 "detected_speed": 90.0,
                 "speed_limit": 60.0,
                 "detected_at": now,
-                "image_gcs_uri": f"gs://{bucket}/bench/{i}.jpg",
+                "image_gcs_uri": f"gs://{bucket}/detections/{BENCH_CAMERA}/bench/{event_id}.jpg",
                 "image_sha256": "0" * 64,
             },
             ensure_ascii=False,
         ).encode()
-        for i in range(count)
+        for event_id in (str(uuid.uuid4()) for _ in range(count))
     ]
 
 
@@ -122,7 +127,7 @@ def ingest_rate(messages: list[bytes], consumers: list[RoleProcess]) -> float:
     baseline = sum(scrape(port, PROCESSED) for port in METRICS_PORTS[: len(consumers)])
     publisher = mqtt_client("ingest-pub")
     started = time.monotonic()
-    publish(publisher, TOPIC_DETECTIONS_NEW, messages)
+    publish(publisher, detections_new_topic(BENCH_CAMERA), messages)
     deadline = started + 600
     while sum(scrape(port, PROCESSED) for port in METRICS_PORTS[: len(consumers)]) - baseline < len(messages):
         if time.monotonic() > deadline:

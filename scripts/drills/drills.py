@@ -24,7 +24,7 @@ django.setup()
 import paho.mqtt.client as mqtt
 from django.db import connections
 
-from backend.contracts.events import TOPIC_DETECTIONS_NEW
+from backend.contracts.events import detections_new_topic
 from backend.detections.models import Detection
 from backend.notifications.models import Notification
 from tests.support import workload
@@ -32,7 +32,15 @@ from tests.support.processes import wait_for
 from tests.support.roles import Roles
 from tests.support.services import FcmEmulator
 
-DRILLS = ("ocr-kill", "alert-kill", "rabbitmq-restart", "mariadb-restart", "subscriber-restart", "fcm-5xx")
+DRILLS = (
+    "ocr-kill",
+    "alert-kill",
+    "rabbitmq-restart",
+    "mariadb-restart",
+    "subscriber-restart",
+    "fcm-5xx",
+    "bad-input",
+)
 LOG_DIR = REPO_ROOT / ".state" / "drill" / "logs"
 ROLE_ENV = {
     "OCR_MOCK": "true",
@@ -88,8 +96,9 @@ class Publisher:
 
     RESEND_AFTER_S = 5.0
 
-    def __init__(self, payloads: list[bytes]) -> None:
+    def __init__(self, payloads: list[bytes], topic: str) -> None:
         self.payloads = payloads
+        self.topic = topic
         self._lock = threading.Lock()
         self._in_flight: dict[int, int] = {}  # mid -> payload index
         self._sent_at: dict[int, float] = {}  # payload index -> last publish
@@ -113,7 +122,7 @@ class Publisher:
 
     def _publish(self, index: int) -> None:
         with self._lock:
-            info = self.client.publish(TOPIC_DETECTIONS_NEW, self.payloads[index], qos=1)
+            info = self.client.publish(self.topic, self.payloads[index], qos=1)
             self._in_flight[info.mid] = index
             self._sent_at[index] = time.monotonic()
 
@@ -225,7 +234,9 @@ def run_drill(name: str, *, count: int, rate: float, timeout: float) -> dict:
     injector = threading.Thread(target=inject)
     injector.start()
     try:
-        publisher = Publisher([json.dumps(event, ensure_ascii=False).encode() for event in batch])
+        publisher = Publisher(
+            [json.dumps(event, ensure_ascii=False).encode() for event in batch], detections_new_topic("cam-drill")
+        )
         publisher.publish_all(rate, lambda published: published >= fault_at and fault_started.set())
         fault_started.set()
         injector.join()
@@ -292,6 +303,186 @@ def _verdict(event_ids: set[str], fcm: FcmEmulator) -> dict:
     }
 
 
+# --- the bad-input drill: a compromised camera, with its own valid credentials -----------
+
+HOSTILE_CAMERA, VICTIM_CAMERA = "cam-hostile", "cam-victim"
+VALID_WITHIN_S = 5.0
+
+
+def _camera_connection(camera_id: str, password: str) -> tuple[mqtt.Client, threading.Event]:
+    closed = threading.Event()
+    connected = threading.Event()
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=f"drill-{camera_id}-{uuid.uuid4().hex[:6]}", protocol=mqtt.MQTTv311
+    )
+    client.username_pw_set(f"camera-{camera_id}", password)
+    client.max_inflight_messages_set(100)
+    client.on_connect = lambda c, u, f, rc, p: connected.set() if not rc.is_failure else closed.set()
+    client.on_disconnect = lambda *args: closed.set()
+    client.connect(os.environ["MQTT_HOST"], int(os.environ["MQTT_PORT"]))
+    client.loop_start()
+    if not connected.wait(10):
+        raise RuntimeError(f"camera {camera_id} could not connect")
+    return client, closed
+
+
+def _refused_by_broker(camera_id: str, password: str, topic: str, payload: bytes) -> bool:
+    """Publish once on a fresh connection: True when the broker never acknowledged it. It
+    closes the connection for a topic the user may not write, and fails the channel (no
+    PUBACK, nothing routed) for a message over max_message_size."""
+    client, closed = _camera_connection(camera_id, password)
+    try:
+        info = client.publish(topic, payload, qos=1)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not closed.is_set() and not info.is_published():
+            time.sleep(0.02)
+        return not info.is_published()
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def _purge_subscriber_session() -> None:
+    """An earlier, interrupted run may have left messages in the subscriber's MQTT session."""
+    from amqp.exceptions import NotFound
+    from kombu import Connection
+
+    with Connection(os.environ["CELERY_BROKER_URL"]) as connection:
+        try:
+            connection.default_channel.queue_purge(f"mqtt-subscription-{ROLE_ENV['MQTT_CLIENT_ID']}qos1")
+        except NotFound:
+            print("    (no subscriber session yet)", flush=True)
+
+
+def run_bad_input(*, hostile: int, valid: int, timeout: float) -> dict:
+    from backend.cameras.services import register_camera
+    from backend.contracts.events import TOPIC_DETECTIONS_COMPLETED, TOPIC_FCM_TOKEN_RETIRED, camera_status_topic
+    from backend.detections.models import RejectedEvent
+    from backend.messaging.broker_admin import BrokerAdmin, new_password
+    from scripts.drills.hostile import hostile_payloads
+
+    started = time.monotonic()
+    db(workload.reset)
+    _purge_subscriber_session()
+    bucket = os.environ["GCS_BUCKET_NAME"]
+    admin = BrokerAdmin(
+        os.environ["RABBITMQ_MANAGEMENT_URL"],
+        os.environ["MQTT_USERNAME"],
+        os.environ["MQTT_PASSWORD"],
+        vhost="speedcam",
+    )
+    passwords = {}
+    for camera_id in (HOSTILE_CAMERA, VICTIM_CAMERA):
+        register_camera(camera_id, location="시험 도로", speed_limit=60.0, mqtt_username=f"camera-{camera_id}")
+        passwords[camera_id] = new_password()
+        admin.provision_camera(camera_id, f"camera-{camera_id}", passwords[camera_id])
+    # The victim's real evidence, which the hostile camera will point at; and the hostile
+    # camera's own valid events for after the storm, their evidence uploaded beforehand.
+    [victim_event] = workload.events(1, workload.upload_images(), camera_id=VICTIM_CAMERA)
+    victim_object = victim_event["image_gcs_uri"].split("/", 3)[3]
+    valid_events = workload.events(valid, workload.upload_images(), camera_id=HOSTILE_CAMERA)
+    payloads = list(
+        hostile_payloads(
+            hostile,
+            camera_id=HOSTILE_CAMERA,
+            victim_camera_id=VICTIM_CAMERA,
+            victim_object=victim_object,
+            bucket=bucket,
+            location="시험 도로",
+            limit=60.0,
+        )
+    )
+    roles = Roles(LOG_DIR, ROLE_ENV, periodic_jobs=False)
+    roles.start((roles.subscriber,))
+    try:
+        # 1. Everything on its own topic, where the broker lets it publish.
+        client, _ = _camera_connection(HOSTILE_CAMERA, passwords[HOSTILE_CAMERA])
+        storm_started = time.monotonic()
+        infos = [client.publish(detections_new_topic(HOSTILE_CAMERA), payload, qos=1) for _, payload in payloads]
+        publish_deadline = time.monotonic() + 300
+        for info in infos:
+            info.wait_for_publish(timeout=max(0.1, publish_deadline - time.monotonic()))
+        acknowledged = sum(info.is_published() for info in infos)
+        # 2. Where it may not publish at all, and a packet over the broker's size limit.
+        attempts = {
+            "victim's topic": (detections_new_topic(VICTIM_CAMERA), json.dumps(victim_event).encode()),
+            "victim's status": (camera_status_topic(VICTIM_CAMERA), b'{"camera_id": "cam-victim", "state": "offline"}'),
+            "detections/completed": (TOPIC_DETECTIONS_COMPLETED, b'{"detection_id": 1}'),
+            "fcm token retired": (TOPIC_FCM_TOKEN_RETIRED, b'{"vehicle_id": 1}'),
+            "over 64 KiB": (detections_new_topic(HOSTILE_CAMERA), b"{" + b" " * 70_000 + b"}"),
+        }
+        refused = {
+            what: _refused_by_broker(HOSTILE_CAMERA, passwords[HOSTILE_CAMERA], topic, payload)
+            for what, (topic, payload) in attempts.items()
+        }
+        not_refused = sum(not r for r in refused.values())
+
+        def parked() -> int:
+            return RejectedEvent.objects.filter(camera_id=HOSTILE_CAMERA).count()
+
+        deadline = started + timeout
+        while db(parked) < acknowledged + not_refused and time.monotonic() < deadline:
+            time.sleep(0.2)
+        hostile_done = time.monotonic()
+        # 3. The camera behaves again: every valid event must get through at once.
+        for event in valid_events:
+            client.publish(detections_new_topic(HOSTILE_CAMERA), json.dumps(event, ensure_ascii=False), qos=1)
+        valid_ids = {event["event_id"] for event in valid_events}
+        while time.monotonic() < deadline:
+            if db(lambda: Detection.objects.filter(event_id__in=valid_ids).count()) == len(valid_ids):
+                break
+            time.sleep(0.05)
+        valid_stored_after = time.monotonic() - hostile_done
+        client.disconnect()
+        client.loop_stop()
+    finally:
+        roles.stop()
+    valid_stored = db(lambda: Detection.objects.filter(event_id__in=valid_ids).count())
+    hostile_rows = db(
+        lambda: (
+            Detection.objects.filter(camera_id__in=[HOSTILE_CAMERA, VICTIM_CAMERA])
+            .exclude(event_id__in=valid_ids)
+            .count()
+        )
+    )
+    reasons = Counter(
+        db(lambda: list(RejectedEvent.objects.filter(camera_id=HOSTILE_CAMERA).values_list("reason", flat=True)))
+    )
+    parked_count = sum(reasons.values())
+    result = {
+        "drill": "bad-input",
+        "hostile_published": len(payloads),
+        "broker_acknowledged": acknowledged,
+        "parked": parked_count,
+        "refused_by_broker": sum(refused.values()),
+        "refusals": refused,
+        "unaccounted": len(payloads) + len(attempts) - parked_count - sum(refused.values()),
+        "rows_from_hostile": hostile_rows,
+        "valid_published": len(valid_ids),
+        "valid_stored": valid_stored,
+        "valid_stored_within_s": round(valid_stored_after, 2),
+        "parked_per_s": round(parked_count / max(hostile_done - storm_started, 1e-6), 1),
+        "reasons": dict(reasons.most_common()),
+        "categories": dict(Counter(category for category, _ in payloads)),
+        "seconds": round(time.monotonic() - started, 1),
+        # The shape the other drills report, for the summary table.
+        "stored": valid_stored,
+        "lost": len(valid_ids) - valid_stored,
+        "failed": 0,
+        "pushes": 0,
+        "duplicate_pushes": 0,
+        "delivery_unknown": 0,
+    }
+    result["pass"] = (
+        hostile_rows == 0
+        and result["unaccounted"] == 0
+        and valid_stored == len(valid_ids)
+        and valid_stored_after <= VALID_WITHIN_S
+        and all(refused[what] for what in attempts if what != "over 64 KiB")
+    )
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="SpeedCam fault drills")
     parser.add_argument("name", choices=(*DRILLS, "all"))
@@ -299,10 +490,17 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=50.0, help="detections published per second")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds for one drill to settle")
     parser.add_argument("--keep", action="store_true", help="leave the services running")
+    parser.add_argument("--hostile", type=int, default=10_000, help="hostile payloads in the bad-input drill")
     args = parser.parse_args()
     names = DRILLS if args.name == "all" else (args.name,)
     results = []
     for name in names:
+        if name == "bad-input":
+            print(f"--- drill {name}: {args.hostile} hostile payloads, then valid events", flush=True)
+            result = run_bad_input(hostile=args.hostile, valid=50, timeout=args.timeout)
+            results.append(result)
+            _print_bad_input(result)
+            continue
         print(f"--- drill {name}: {args.count} detections at {args.rate:g}/s", flush=True)
         result = run_drill(name, count=args.count, rate=args.rate, timeout=args.timeout)
         results.append(result)
@@ -327,6 +525,22 @@ def main() -> int:
         )
     print(json.dumps({"drills": results, "all_passed": all(r["pass"] for r in results)}, ensure_ascii=False))
     return 0 if all(r["pass"] for r in results) else 1
+
+
+def _print_bad_input(result: dict) -> None:
+    print(
+        f"drill bad-input: {'PASS' if result['pass'] else 'FAIL'} hostile={result['hostile_published']} "
+        f"parked={result['parked']} refused_by_broker={result['refused_by_broker']} "
+        f"unaccounted={result['unaccounted']} rows_from_hostile={result['rows_from_hostile']} "
+        f"valid={result['valid_stored']}/{result['valid_published']} in {result['valid_stored_within_s']} s "
+        f"({result['parked_per_s']} parked/s, {result['seconds']} s)",
+        flush=True,
+    )
+    print(f"    {'parked for':32} {'count':>6}")
+    for reason, count in result["reasons"].items():
+        print(f"    {reason:32} {count:>6}")
+    for what, was_refused in result["refusals"].items():
+        print(f"    broker {'refused' if was_refused else 'ACCEPTED'}: publish to {what}")
 
 
 if __name__ == "__main__":

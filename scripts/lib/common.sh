@@ -43,6 +43,12 @@ DB_PASSWORD="${DB_PASSWORD:-speedcam-pass}"
 RMQ_USER=speedcam
 RMQ_PASSWORD="${RMQ_PASSWORD:-speedcam-pass}"
 RMQ_VHOST=speedcam
+# Each backend role's own database and broker login (least privilege; local passwords).
+WORKER_ROLES="ocr alert maintenance"
+BACKEND_ROLES="main $WORKER_ROLES"
+role_db_user() { echo "speedcam_$1"; }
+role_broker_user() { echo "speedcam-$1"; }
+role_password() { echo "speedcam-$1-local-pass"; }
 GCS_BUCKET_NAME="${GCS_BUCKET_NAME:-speedcam-images}"
 [ "$SPEEDCAM_PROFILE" = test ] && GCS_BUCKET_NAME=speedcam-test-images
 
@@ -156,6 +162,12 @@ GRANT ALL PRIVILEGES ON \`speedcam\_detections\`.* TO '$DB_USER'@'127.0.0.1', '$
 GRANT ALL PRIVILEGES ON \`speedcam\_notifications\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
 GRANT ALL PRIVILEGES ON \`test\_speedcam%\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
 SQL
+  # The workers' users; their table grants follow each migration (grant_db_roles).
+  local role
+  for role in $WORKER_ROLES; do
+    mariadb_root -e "CREATE USER IF NOT EXISTS '$(role_db_user "$role")'@'127.0.0.1' IDENTIFIED BY '$(role_password "$role")';
+                     CREATE USER IF NOT EXISTS '$(role_db_user "$role")'@'localhost' IDENTIFIED BY '$(role_password "$role")';"
+  done
   # Named time zones (Asia/Seoul) for per-day statistics in local time: loaded once.
   if [ "$(mariadb_root -N -e 'SELECT COUNT(*) FROM mysql.time_zone_name')" = 0 ]; then
     mariadb-tzinfo-to-sql /usr/share/zoneinfo 2>/dev/null | mariadb_root mysql
@@ -210,6 +222,8 @@ start_rabbitmq() {
 listeners.tcp.default = 127.0.0.1:$RMQ_AMQP_PORT
 mqtt.listeners.tcp.default = 127.0.0.1:$RMQ_MQTT_PORT
 mqtt.allow_anonymous = false
+# Larger messages are refused by the broker (the event contract allows 16 KiB).
+max_message_size = 65536
 mqtt.vhost = $RMQ_VHOST
 mqtt.exchange = amq.topic
 management.tcp.ip = 127.0.0.1
@@ -235,6 +249,16 @@ CONF
     [ $SECONDS -lt $deadline ] || die "RabbitMQ did not finish starting: see $RMQ_DIR/log"
     sleep 0.5
   done
+  provision_broker_roles
+}
+
+# Each backend role's broker user, through the management API (idempotent).
+provision_broker_roles() {
+  local specs=() role
+  for role in $BACKEND_ROLES; do specs+=("$role=$(role_broker_user "$role"):$(role_password "$role")"); done
+  wait_for_port "$RMQ_MGMT_PORT" 60 "RabbitMQ management"
+  (cd "$REPO_ROOT" && "$PY" -m backend.messaging.broker_admin "http://127.0.0.1:$RMQ_MGMT_PORT" \
+    "$RMQ_USER" "$RMQ_PASSWORD" "$RMQ_VHOST" "${specs[@]}") || die "could not create the roles' broker users"
 }
 
 stop_rabbitmq() {
@@ -330,6 +354,17 @@ FIREBASE_CREDENTIALS=$FCM_DIR/service-account.json
 FIREBASE_PROJECT_ID=$FIREBASE_PROJECT_ID
 FCM_ENDPOINT=http://127.0.0.1:$FCM_PORT
 ENV
+  local role upper
+  for role in $BACKEND_ROLES; do
+    upper=$(echo "$role" | tr '[:lower:]' '[:upper:]')
+    echo "BROKER_USER_$upper=$(role_broker_user "$role")"
+    echo "BROKER_PASSWORD_$upper=$(role_password "$role")"
+  done
+  for role in $WORKER_ROLES; do
+    upper=$(echo "$role" | tr '[:lower:]' '[:upper:]')
+    echo "DB_USER_$upper=$(role_db_user "$role")"
+    echo "DB_PASSWORD_$upper=$(role_password "$role")"
+  done
 }
 
 # --- the SpeedCam roles (processes started from this checkout) ------------------------
@@ -363,4 +398,13 @@ migrate_all() {
   for alias in default vehicles_db detections_db notifications_db; do
     "$PY" "$REPO_ROOT/manage.py" migrate --database="$alias" --noinput -v0
   done
+  grant_db_roles
+}
+
+# The workers' table grants (backend/config/db_roles.py); table grants need the tables,
+# so after every migration. $1: a database name prefix (test_ for pytest's databases).
+grant_db_roles() {
+  (cd "$REPO_ROOT" && env $(service_env | xargs) SPEEDCAM_SKIP_DOTENV=true \
+     DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-backend.config.settings.dev}" \
+     "$PY" manage.py db_role_grants --host 127.0.0.1 --host localhost --database-prefix "${1:-}") | mariadb_root
 }

@@ -9,12 +9,11 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from backend.config.celery import app as celery_app
-from backend.contracts.events import TOPIC_DETECTIONS_NEW
 from backend.detections.models import Detection
 from backend.messaging import dlq
 from backend.messaging.dispatch import dispatch_alert
 from backend.notifications.models import Notification
-from tests.support.events import encode, uploaded_event
+from tests.support.events import encode, publish_detections, uploaded_event
 from tests.support.pipeline import registered_violation, wait_detection
 from tests.support.processes import Pipeline, wait_for
 
@@ -31,7 +30,7 @@ def admin_browser() -> Client:
 
 def test_rerun_ocr_and_snapshot_preview(pipeline: Pipeline, admin_browser: Client) -> None:
     event = uploaded_event(pipeline.services, "78마1234")
-    pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event)])
+    publish_detections(pipeline.services, [encode(event)])
     detection = wait_detection(event["event_id"])
     page = admin_browser.get(f"/admin/detections/detection/{detection.pk}/change/").content.decode()
     assert "<img src=" in page and "/image/?signature=" in page

@@ -112,3 +112,19 @@ def test_metrics_need_a_token(operator_client: APIClient, owner_client: APIClien
     assert scraper.get("/metrics").status_code == 200
     scraper.credentials(HTTP_AUTHORIZATION="Bearer wrong-token")
     assert scraper.get("/metrics").status_code == 401
+
+
+@pytest.mark.parametrize("num_proxies", [0, 1])
+def test_the_login_throttle_cannot_be_dodged_with_x_forwarded_for(num_proxies: int, settings) -> None:
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": num_proxies}
+    cache.clear()
+    client = APIClient()
+    codes = []
+    for attempt in range(12):
+        # A client behind the proxy forges a fresh address each time; the proxy appends the real one.
+        forwarded = f"10.9.{attempt}.1, 203.0.113.7" if num_proxies else f"10.9.{attempt}.1"
+        response = client.post(
+            "/api/v1/auth/token", {"username": "x", "password": "y"}, format="json", HTTP_X_FORWARDED_FOR=forwarded
+        )
+        codes.append(response.status_code)
+    assert 429 in codes

@@ -38,6 +38,7 @@ def test_duplicate_plate_is_a_field_error(admin_client: APIClient) -> None:
 def test_operator_reads_masked_and_cannot_write(operator_client: APIClient, owners_vehicle: Vehicle) -> None:
     [row] = operator_client.get(URL).json()
     assert row["owner_phone"] == "010-****-5678" and row["fcm_token"] == "fcm-…ijkl"
+    assert row["owner_name"] != owners_vehicle.owner_name and row["owner_name"].count("*") >= 1
     assert operator_client.post(URL, {"plate_number": "34나5678"}, format="json").status_code == 403
     assert operator_client.delete(f"{URL}{owners_vehicle.pk}/").status_code == 403
 

@@ -125,6 +125,7 @@ def test_detail_joins_vehicle_and_notifications_and_masks_for_operators(
     body = operator_client.get(f"{URL}{detection.pk}/").json()
     assert body["vehicle"]["plate_number"] == "12가3456"
     assert body["vehicle"]["owner_phone"] == "010-****-5678"
+    assert body["vehicle"]["owner_name"] == "홍*동"
     assert body["vehicle"]["fcm_token"] == "fcm-…mnop"
     assert [n["status"] for n in body["notifications"]] == ["sent"]
     assert admin_client.get(f"{URL}{detection.pk}/").json()["vehicle"]["owner_phone"] == "010-1234-5678"
@@ -133,6 +134,18 @@ def test_detail_joins_vehicle_and_notifications_and_masks_for_operators(
     assert image_response.status_code == 200 and image_response.content == image
     forged = body["image_url"].replace("signature=", "signature=x")
     assert APIClient().get(forged).status_code == 404
+
+
+def test_the_signed_image_route_exists_only_with_the_emulator(
+    admin_client: APIClient, make_detection, settings
+) -> None:
+    from django.core import signing
+
+    detection = make_detection()
+    signature = signing.TimestampSigner(salt="speedcam.evidence").sign(str(detection.pk))
+    settings.STORAGE_EMULATOR_HOST = ""
+    response = APIClient().get(f"{URL}{detection.pk}/image/", {"signature": signature})
+    assert response.status_code == 404
 
 
 def test_unknown_id_is_404(operator_client: APIClient) -> None:

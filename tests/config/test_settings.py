@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -62,11 +63,58 @@ def test_invalid_values_stop_start_up_with_a_clear_message(env: dict[str, str], 
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
 
 
-def test_production_refuses_the_development_secret_key() -> None:
-    result = _start_django(
-        DJANGO_SETTINGS_MODULE="backend.config.settings.prod", DJANGO_SECRET_KEY="dev-insecure-change-me"
+def _strong(seed: str) -> str:
+    return hashlib.sha512(seed.encode()).hexdigest()[:60]
+
+
+STRONG_PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "backend.config.settings.prod",
+    "DJANGO_SECRET_KEY": _strong("secret key"),
+    "DB_PASSWORD": _strong("db"),
+    "MQTT_PASSWORD": _strong("mqtt"),
+    "CELERY_BROKER_URL": f"amqp://speedcam:{_strong('broker')}@127.0.0.1:5672/speedcam",
+    "RABBITMQ_ADMIN_PASSWORD": _strong("admin"),
+    "FLOWER_PASSWORD": _strong("flower"),
+    "DJANGO_ALLOWED_HOSTS": "speedcam.example.org",
+}
+
+
+def _example_value(name: str) -> str:
+    return dict(re.findall(r"^([A-Z][A-Z0-9_]+)=(.*)$", (REPO_ROOT / "backend.env.example").read_text(), re.M))[name]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DJANGO_SECRET_KEY", "dev-insecure-change-me"),
+        ("DJANGO_SECRET_KEY", _example_value("DJANGO_SECRET_KEY")),
+        ("DJANGO_SECRET_KEY", "a" * 80),  # long, but no entropy
+        ("DB_PASSWORD", _example_value("DB_PASSWORD")),
+        ("DB_PASSWORD", "speedcam-pass"),
+        ("MQTT_PASSWORD", "short"),
+        ("CELERY_BROKER_URL", _example_value("CELERY_BROKER_URL")),
+        ("RABBITMQ_ADMIN_PASSWORD", "abababababababababab"),
+        ("FLOWER_PASSWORD", _example_value("FLOWER_PASSWORD")),
+        ("FLOWER_PASSWORD", "change-me"),
+    ],
+)
+def test_production_refuses_example_and_weak_secrets(name: str, value: str) -> None:
+    result = _start_django(**{**STRONG_PRODUCTION, name: value})
+    assert result.returncode != 0 and "production refuses weak or example secrets" in result.stderr
+    assert name.split("_URL")[0] in result.stderr
+
+
+def test_production_starts_with_strong_secrets_and_check_deploy_is_clean() -> None:
+    assert _start_django(**STRONG_PRODUCTION).returncode == 0
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SPEEDCAM_SKIP_DOTENV": "true", **STRONG_PRODUCTION},
     )
-    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
 
 
 def test_valid_defaults_start() -> None:

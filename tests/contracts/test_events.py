@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from backend.contracts.events import (
     MAX_PAYLOAD_BYTES,
+    TOPIC_CAMERA_STATUS,
+    TOPIC_DETECTIONS_COMPLETED,
+    TOPIC_DETECTIONS_NEW,
     EventRejected,
+    camera_status_topic,
+    detections_new_topic,
+    parse_camera_status,
     parse_detection_completed,
     parse_detection_new,
     parse_fcm_token_retired,
+    topic_kind,
 )
 from tests.support.events import TEST_BUCKET, encode, new_event
 
 
-def test_valid_event_parses_with_types_and_offset() -> None:
-    event = parse_detection_new(encode(new_event()), expected_bucket=TEST_BUCKET)
+def test_valid_event_parses_with_types_and_offset_normalised_to_utc() -> None:
+    payload = new_event(detected_at="2026-11-23T10:02:03.120+09:00")
+    event = parse_detection_new(encode(payload), expected_bucket=TEST_BUCKET)
     assert event.detected_speed == 87.5
-    assert event.detected_at.utcoffset().total_seconds() == 9 * 3600
+    assert event.detected_at == datetime(2026, 11, 23, 1, 2, 3, 120000, tzinfo=UTC)
+    assert event.detected_at.utcoffset().total_seconds() == 0
     assert event.image_bucket == TEST_BUCKET
     assert event.location == "서울 강남구 테헤란로 123"
 
@@ -178,3 +188,53 @@ def test_invalid_token_retired_events_are_rejected(overrides: dict, reason: str)
     with pytest.raises(EventRejected) as rejected:
         parse_fcm_token_retired(_retired(**overrides))
     assert rejected.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("detected_at", "reason"),
+    [
+        ("0001-01-01T00:00:00+09:00", "invalid_detected_at"),  # before year 1 in UTC
+        ("9999-12-31T23:59:59-09:00", "invalid_detected_at"),  # after year 9999 in UTC
+        ("2026-11-23T12:06:00+00:00", "detected_at_in_future"),
+        ("2026-11-15T11:59:59+00:00", "detected_at_too_old"),
+    ],
+)
+def test_detected_at_is_bounded(detected_at: str, reason: str) -> None:
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    with pytest.raises(EventRejected) as caught:
+        parse_detection_new(encode(new_event(detected_at=detected_at)), now=now, max_age=timedelta(days=7))
+    assert caught.value.reason == reason
+
+
+def test_detected_at_inside_the_window_is_accepted() -> None:
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    for detected_at in ("2026-11-23T12:04:59+00:00", "2026-11-16T12:00:01+00:00", "2026-11-23T20:59:00+09:00"):
+        parse_detection_new(encode(new_event(detected_at=detected_at)), now=now, max_age=timedelta(days=7))
+
+
+def test_topics_name_their_camera() -> None:
+    assert topic_kind(detections_new_topic("cam-01")) == (TOPIC_DETECTIONS_NEW, "cam-01")
+    assert topic_kind(camera_status_topic("cam_7")) == (TOPIC_CAMERA_STATUS, "cam_7")
+    assert topic_kind(TOPIC_DETECTIONS_COMPLETED) == (TOPIC_DETECTIONS_COMPLETED, None)
+    # The bare topic, a dotted id, a deeper path: no camera can be named by them.
+    for topic in ("detections/new", "detections/new/cam.01", "detections/new/a/b", "cameras/x/y/status", "#"):
+        assert topic_kind(topic)[1] is None
+
+
+def test_camera_ids_that_would_break_routing_keys_or_paths_are_refused() -> None:
+    for camera_id in ("cam.01", "cam/01", "cam 01", "../x", "", "c" * 51):
+        with pytest.raises(EventRejected) as caught:
+            parse_detection_new(encode(new_event(camera_id=camera_id)))
+        assert caught.value.reason == "invalid_camera_id"
+
+
+def test_camera_status_parses_and_refuses_junk() -> None:
+    status = parse_camera_status(b'{"camera_id": "cam-01", "state": "online", "counters": {"measured": 4}}')
+    assert status.state == "online" and status.counters == {"measured": 4}
+    assert parse_camera_status(b'{"camera_id": "cam-01", "state": "offline"}').sent_at is None
+    for payload in (
+        b'{"camera_id": "cam-01", "state": "asleep"}',
+        b'{"camera_id": "cam-01", "state": "online", "x": 1}',
+    ):
+        with pytest.raises(EventRejected):
+            parse_camera_status(payload)

@@ -16,13 +16,25 @@ from tests.support.services import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 DRILL_COUNT = int(os.environ.get("SPEEDCAM_DRILL_COUNT", "60"))
+HOSTILE_COUNT = int(os.environ.get("SPEEDCAM_HOSTILE_COUNT", "1000"))
 PASSED_ENV = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "CI", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"}
 
 
 @pytest.mark.timeout(1200)
 def test_every_drill_loses_nothing_and_pushes_nothing_twice() -> None:
     result = subprocess.run(
-        [str(REPO_ROOT / "scripts/drills/run"), "all", "--count", str(DRILL_COUNT), "--rate", "20", "--timeout", "180"],
+        [
+            str(REPO_ROOT / "scripts/drills/run"),
+            "all",
+            "--count",
+            str(DRILL_COUNT),
+            "--rate",
+            "20",
+            "--timeout",
+            "180",
+            "--hostile",
+            str(HOSTILE_COUNT),
+        ],
         cwd=REPO_ROOT,
         # Not this session's service variables (DB_PORT=…): the drill profile has its own.
         env={key: value for key, value in os.environ.items() if key in PASSED_ENV},
@@ -43,7 +55,12 @@ def test_every_drill_loses_nothing_and_pushes_nothing_twice() -> None:
         "mariadb-restart",
         "subscriber-restart",
         "fcm-5xx",
+        "bad-input",
     }
     for drill in summary["drills"]:
+        if drill["drill"] == "bad-input":
+            assert drill["hostile_published"] == HOSTILE_COUNT and drill["rows_from_hostile"] == 0
+            assert drill["unaccounted"] == 0 and drill["valid_stored"] == drill["valid_published"]
+            continue
         assert drill["stored"] == DRILL_COUNT and drill["duplicate_pushes"] == 0
     assert result.returncode == 0, output[-3000:]

@@ -23,6 +23,7 @@ from edge.sample import render_snapshot
 from edge.spool import Spool
 from edge.synthetic import generate
 from edge.uplink import Uplink
+from tests.support.events import KST, register_test_camera
 from tests.support.pipeline import wait_detection
 from tests.support.processes import wait_for
 from tests.support.services import REPO_ROOT
@@ -38,8 +39,9 @@ def spooled_violation(spool: Spool, plate: str) -> dict:
         "location": "시험 도로",
         "detected_speed": 97.3,
         "speed_limit": 60.0,
-        "detected_at": "2026-11-23T10:02:03.120+09:00",
+        "detected_at": datetime.now(KST).isoformat(timespec="milliseconds"),
     }
+    register_test_camera("cam-edge", location="시험 도로")
     spool.add(event, image, hashlib.sha256(image).hexdigest())
     return {**event, "image": image}
 
@@ -53,7 +55,7 @@ class Listener:
         self.client.username_pw_set(services.env["MQTT_USERNAME"], services.env["MQTT_PASSWORD"])
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *args: subscribed.set()
-        self.client.on_connect = lambda client, *args: client.subscribe(TOPIC_DETECTIONS_NEW, qos=1)
+        self.client.on_connect = lambda client, *args: client.subscribe(f"{TOPIC_DETECTIONS_NEW}/+", qos=1)
         self.client.on_message = lambda client, userdata, message: self.payloads.append(json.loads(message.payload))
         self.client.connect("127.0.0.1", services.mqtt_port)
         self.client.loop_start()
@@ -74,7 +76,7 @@ def test_a_spooled_violation_is_uploaded_published_and_recorded(pipeline, tmp_pa
     assert spool.all() == []
 
     event_id = violation["event_id"]
-    name = f"detections/cam-edge/2026/11/23/{event_id}.jpg"
+    name = f"detections/cam-edge/{datetime.fromisoformat(violation['detected_at']):%Y/%m/%d}/{event_id}.jpg"
     assert services.storage().bucket(services.bucket).blob(name).download_as_bytes() == violation["image"]
     [payload] = wait_for(lambda: [p for p in listener.payloads if p["event_id"] == event_id], what="the payload")
     listener.close()
@@ -144,6 +146,7 @@ def test_edge_run_on_a_recording_delivers_each_violation(pipeline, tmp_path: Pat
         "storage_emulator_host": services.env["STORAGE_EMULATOR_HOST"],
     }
     (tmp_path / "cam.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    register_test_camera(config["camera_id"], location=config["location"], speed_limit=config["speed_limit_kmh"])
 
     result = subprocess.run(
         [sys.executable, "-m", "edge", "run", "--config", str(tmp_path / "cam.yaml")],

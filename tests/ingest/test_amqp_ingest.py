@@ -7,7 +7,7 @@ import pytest
 from backend.contracts.events import TOPIC_DETECTIONS_NEW
 from backend.detections.models import Detection
 from backend.messaging.topology import INGEST_QUEUE
-from tests.support.events import encode, new_event, uploaded_event
+from tests.support.events import encode, new_event, publish_detections, uploaded_event
 from tests.support.pipeline import wait_detection
 from tests.support.processes import RoleProcess, scrape, wait_for
 
@@ -55,7 +55,7 @@ def test_competing_consumers_share_the_load_and_each_event_is_stored_once(pipeli
     events = [uploaded_event(pipeline.services, f"{10 + i}가{1000 + i}") for i in range(24)]
     invalid = encode(new_event(detected_speed="fast"))
     # Each event twice: a redelivery lands on whichever consumer is free.
-    pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(e) for e in events] * 2 + [invalid])
+    publish_detections(pipeline.services, [encode(e) for e in events] * 2 + [invalid])
 
     for event in events:
         assert wait_detection(event["event_id"]).status == "completed"

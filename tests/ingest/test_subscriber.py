@@ -7,9 +7,14 @@ import time
 import pytest
 from django_celery_results.models import TaskResult
 
-from backend.contracts.events import MAX_PAYLOAD_BYTES, TOPIC_DETECTIONS_COMPLETED, TOPIC_DETECTIONS_NEW
-from backend.detections.models import Detection
-from tests.support.events import encode, new_event, uploaded_event
+from backend.contracts.events import (
+    MAX_PAYLOAD_BYTES,
+    TOPIC_DETECTIONS_COMPLETED,
+    TOPIC_DETECTIONS_NEW,
+    detections_new_topic,
+)
+from backend.detections.models import Detection, RejectedEvent
+from tests.support.events import TEST_BUCKET, TEST_CAMERA, encode, new_event, publish_detections, uploaded_event
 from tests.support.pipeline import wait_detection, wait_notification
 from tests.support.processes import wait_for
 
@@ -21,7 +26,7 @@ PROCESSED = "speedcam_ingest_messages_processed_total"
 def test_same_event_twice_makes_one_detection_and_one_ocr_task(pipeline) -> None:
     event = uploaded_event(pipeline.services, "34나5678")
     duplicates_before = pipeline.subscriber_metric(PROCESSED, topic=TOPIC_DETECTIONS_NEW, outcome="duplicate")
-    pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event), encode(event)])
+    publish_detections(pipeline.services, [encode(event), encode(event)])
 
     detection = wait_detection(event["event_id"])
     wait_notification(detection.pk)
@@ -49,6 +54,12 @@ INVALID_PAYLOADS = [
     (encode(new_event(image_sha256="123")), "invalid_image_sha256"),
     (encode(new_event(detected_speed=40.0)), "not_over_limit"),
     (encode(new_event(extra="x")), "unknown_field"),
+    (encode(new_event(detected_at="0001-01-01T00:00:00+09:00")), "invalid_detected_at"),
+    (encode(new_event(detected_at="2020-01-01T00:00:00+09:00")), "detected_at_too_old"),
+    (encode(new_event(detected_at="2999-01-01T00:00:00+09:00")), "detected_at_in_future"),
+    (encode(new_event(camera_id="cam-99")), "camera_mismatch"),
+    (encode(new_event(image_gcs_uri=f"gs://{TEST_BUCKET}/detections/cam-02/2026/11/23/x.jpg")), "foreign_evidence"),
+    (encode(new_event(detected_speed=59.0, speed_limit=50.0)), "not_over_registered_limit"),
 ]
 
 
@@ -58,13 +69,16 @@ def test_each_invalid_payload_is_rejected_counted_and_the_loop_goes_on(pipeline)
         for _, reason in INVALID_PAYLOADS
     }
     valid = uploaded_event(pipeline.services, "56라7890")
-    pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [payload for payload, _ in INVALID_PAYLOADS] + [encode(valid)])
+    publish_detections(pipeline.services, [payload for payload, _ in INVALID_PAYLOADS] + [encode(valid)])
 
     assert wait_detection(valid["event_id"]).status == "completed"
     for _, reason in INVALID_PAYLOADS:
         expected = before[reason] + sum(1 for _, r in INVALID_PAYLOADS if r == reason)
         assert pipeline.subscriber_metric(REJECTED, topic=TOPIC_DETECTIONS_NEW, reason=reason) == expected, reason
     assert Detection.objects.count() == 1
+    parked = RejectedEvent.objects.filter(topic=detections_new_topic(TEST_CAMERA))
+    assert sorted(parked.values_list("reason", flat=True)) == sorted(reason for _, reason in INVALID_PAYLOADS)
+    assert all(row.camera_id == TEST_CAMERA and row.detail for row in parked)
     rejected_lines = [e for e in pipeline.subscriber.log_events() if e.get("message") == "message rejected"]
     assert {e["reason"] for e in rejected_lines} >= {reason for _, reason in INVALID_PAYLOADS}
     assert all(e["detail"] for e in rejected_lines)
@@ -96,7 +110,7 @@ def test_messages_published_while_the_subscriber_is_down_are_processed_after_res
     events = [uploaded_event(pipeline.services, plate) for plate in ("12가3456", "78마1234", "123다4567")]
     pipeline.subscriber.stop()
     try:
-        pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event) for event in events])
+        publish_detections(pipeline.services, [encode(event) for event in events])
         time.sleep(1.0)
         assert Detection.objects.count() == 0  # nobody consumed them: they wait in the session queue
     finally:

@@ -17,15 +17,19 @@ from backend.notifications.models import Notification
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
 
-def violation(services, *, days_old: int, vehicle_id: int | None, status: str = "completed") -> Detection:
+def violation(
+    services, *, days_old: int, vehicle_id: int | None, status: str = "completed", image_gcs_uri: str | None = None
+) -> Detection:
+    detected_at = timezone.now() - timedelta(days=days_old)
     detection = Detection.objects.create(
         event_id=str(uuid.uuid4()),
         detected_speed=95.0,
         speed_limit=60.0,
         camera_id="cam-retention",
-        image_gcs_uri=services.upload(b"\xff\xd8 jpeg bytes"),
+        image_gcs_uri=image_gcs_uri or services.upload(b"\xff\xd8 jpeg bytes"),
         image_sha256="0" * 64,
-        detected_at=timezone.now() - timedelta(days=days_old),
+        detected_at=detected_at,
+        image_verified_at=detected_at if status == "completed" else None,
         status=status,
         ocr_result="12가3456" if vehicle_id else None,
         vehicle_id=vehicle_id,
@@ -104,3 +108,23 @@ def test_an_image_that_cannot_be_deleted_keeps_its_detection_for_the_next_run(pi
     # The in-memory emulator came back empty: the object is gone, the purge completes.
     run = apply_retention()
     assert run.summary["unmatched_purged"] == 1 and run.summary["images_already_gone"] == 1
+
+
+def test_evidence_that_was_never_verified_or_is_shared_is_not_deleted(pipeline) -> None:
+    """A camera that points its event at another camera's object gets a hash mismatch;
+    retention of that failed detection must not delete the other camera's evidence."""
+    services = pipeline.services
+    victim = violation(services, days_old=10, vehicle_id=None)
+    forged = violation(services, days_old=400, vehicle_id=None, status="failed", image_gcs_uri=victim.image_gcs_uri)
+    reused = violation(services, days_old=400, vehicle_id=None)
+    sharer = violation(services, days_old=10, vehicle_id=None, image_gcs_uri=reused.image_gcs_uri)
+
+    run = apply_retention()
+
+    assert run.details["images_kept_unverified"] == [forged.pk]
+    assert run.details["images_kept_shared"] == [reused.pk]
+    assert "images_deleted" not in run.summary
+    assert image_exists(services, victim.image_gcs_uri) and image_exists(services, sharer.image_gcs_uri)
+    for purged in (forged, reused):
+        purged.refresh_from_db()
+        assert purged.personal_data_purged_at is not None and purged.image_gcs_uri == ""

@@ -54,9 +54,9 @@ def test_beat_schedule_lives_here_and_late_runs_expire() -> None:
 
 def test_ingest_queue_binds_every_backend_topic_on_amq_topic() -> None:
     keys = {binding.routing_key for binding in INGEST_QUEUE.bindings}
-    assert keys == {"detections.new", "detections.completed", "vehicles.fcm_token_retired"}
+    assert keys == {"detections.new.*", "detections.completed", "vehicles.fcm_token_retired", "cameras.*.status"}
     assert all(binding.exchange.name == "amq.topic" for binding in INGEST_QUEUE.bindings)
-    assert mqtt_topic("detections.new") == "detections/new"
+    assert mqtt_topic("detections.new.cam-01") == "detections/new/cam-01"
 
 
 def _management_queue(services: TestServices, name: str) -> dict:

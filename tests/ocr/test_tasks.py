@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 
 import pytest
+from PIL import Image
 
 from backend.config.celery import app as celery_app
-from backend.contracts.events import TOPIC_DETECTIONS_NEW
 from backend.messaging.topology import DLQ_QUEUE, OCR_QUEUE, OCR_TASK
 from backend.notifications.models import Notification
-from edge.sample import render_snapshot
-from tests.support.events import encode, new_event, uploaded_event
+from tests.support.events import encode, new_event, publish_detections, uploaded_event
 from tests.support.pipeline import events_for, wait_detection
 from tests.support.processes import Pipeline, wait_for
 from tests.support.services import TestServices
@@ -34,7 +34,7 @@ def _dead_letters(services: TestServices) -> list[dict]:
 def test_altered_image_fails_at_once_without_retries(pipeline: Pipeline) -> None:
     event = uploaded_event(pipeline.services, "12가3456")
     event["image_sha256"] = hashlib.sha256(b"something else").hexdigest()
-    pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event)])
+    publish_detections(pipeline.services, [encode(event)])
     detection = wait_detection(event["event_id"])
     assert detection.status == "failed"
     assert detection.error_message.startswith("image_sha256_mismatch")
@@ -43,17 +43,17 @@ def test_altered_image_fails_at_once_without_retries(pipeline: Pipeline) -> None
 
 
 def test_missing_image_fails_with_its_reason(pipeline: Pipeline) -> None:
-    event = new_event(image_gcs_uri=f"gs://{pipeline.services.bucket}/nowhere/{new_event()['event_id']}.jpg")
-    pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event)])
+    event = new_event()  # its object was never uploaded
+    publish_detections(pipeline.services, [encode(event)])
     detection = wait_detection(event["event_id"])
     assert detection.status == "failed" and detection.error_message.startswith("image_missing")
 
 
 def test_object_that_is_not_an_image_fails(pipeline: Pipeline) -> None:
     data = b"%PDF-1.4 definitely not a jpeg"
-    uri = pipeline.services.upload(data)
-    event = new_event(image_gcs_uri=uri, image_sha256=hashlib.sha256(data).hexdigest())
-    pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event)])
+    event = new_event(image_sha256=hashlib.sha256(data).hexdigest())
+    pipeline.services.upload(data, event["image_gcs_uri"].split("/", 3)[3])
+    publish_detections(pipeline.services, [encode(event)])
     detection = wait_detection(event["event_id"])
     assert detection.status == "failed" and detection.error_message.startswith("image_unreadable")
 
@@ -62,7 +62,7 @@ def test_unreadable_plate_completes_for_review_and_no_push_goes_out(pipeline: Pi
     withheld = "speedcam_ingest_messages_processed_total"
     before = pipeline.subscriber_metric(withheld, topic="detections/completed", outcome="review_required")
     event = uploaded_event(pipeline.services, "not a plate")
-    pipeline.services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event)])
+    publish_detections(pipeline.services, [encode(event)])
     detection = wait_detection(event["event_id"])
     assert detection.status == "completed"
     assert detection.ocr_result is None and detection.vehicle_id is None
@@ -78,13 +78,11 @@ def test_unreadable_plate_completes_for_review_and_no_push_goes_out(pipeline: Pi
 
 def test_storage_outage_exhausts_retries_then_fails_and_dead_letters(pipeline: Pipeline) -> None:
     services = pipeline.services
-    image = render_snapshot("12가3456", width=320, height=180)
-    uri = services.upload(image)
-    event = new_event(image_gcs_uri=uri, image_sha256=hashlib.sha256(image).hexdigest())
+    event = uploaded_event(services, "12가3456")
     _dead_letters(services)
     services.stop_gcs()
     try:
-        services.mqtt_publish(TOPIC_DETECTIONS_NEW, [encode(event)])
+        publish_detections(services, [encode(event)])
         detection = wait_detection(event["event_id"], timeout=60)
     finally:
         services.start_gcs()
@@ -117,3 +115,29 @@ def test_task_with_invalid_arguments_is_dead_lettered(pipeline: Pipeline) -> Non
     )
     assert dead
     assert "invalid arguments" in pipeline.ocr.log_text()
+
+
+def _upload_as_event(pipeline: Pipeline, data: bytes) -> dict:
+    event = new_event(image_sha256=hashlib.sha256(data).hexdigest())
+    pipeline.services.upload(data, event["image_gcs_uri"].split("/", 3)[3])
+    return event
+
+
+def test_a_decompression_bomb_is_bad_evidence_and_never_retried(pipeline: Pipeline) -> None:
+    buffer = io.BytesIO()
+    Image.new("1", (9000, 9000)).save(buffer, format="PNG")  # 81 MP in about 10 KB
+    event = _upload_as_event(pipeline, buffer.getvalue())
+    publish_detections(pipeline.services, [encode(event)])
+    detection = wait_detection(event["event_id"])
+    assert detection.status == "failed" and detection.error_message.startswith("image_too_many_pixels")
+    attempts = [e for e in events_for(pipeline, event["event_id"]) if e["message"] == "detection processing"]
+    assert len(attempts) == 1
+
+
+def test_an_oversized_object_is_refused_before_it_is_downloaded(pipeline: Pipeline, monkeypatch) -> None:
+    data = b"\xff\xd8" + b"\0" * (21 * 1024 * 1024)
+    event = _upload_as_event(pipeline, data)
+    publish_detections(pipeline.services, [encode(event)])
+    detection = wait_detection(event["event_id"])
+    assert detection.status == "failed" and detection.error_message.startswith("image_too_large")
+    assert "limit" in detection.error_message  # from the object's metadata, not a download

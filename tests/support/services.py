@@ -47,6 +47,10 @@ class TestServices:
     def stop(self) -> None:
         subprocess.run([str(REPO_ROOT / "scripts/services.sh"), "stop"], env={**os.environ, **PROFILE_ENV}, check=False)
 
+    def grant_db_roles(self) -> None:
+        """The worker roles' table grants on pytest's databases (they exist only now)."""
+        _common("grant_db_roles test_")
+
     def stop_gcs(self) -> None:
         _common("stop_gcs", 'for _ in $(seq 50); do port_open "$GCS_PORT" || exit 0; sleep 0.1; done; exit 1')
 

@@ -2,7 +2,8 @@
 
 Plates cycle through a fixed list; `registered_share` of them belong to registered
 vehicles with FCM tokens, so those detections end in a push. Every plate's snapshot
-is uploaded once to the profile's GCS emulator and shared by its detections.
+is rendered once; each detection uploads it under its own camera's object name, as a
+camera would (ingest refuses evidence outside the camera's prefix).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from django.db import connections
@@ -17,9 +19,11 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from kombu import Connection
 
+from backend.cameras.services import register_camera
 from backend.messaging.topology import ALL_QUEUES, declare_topology
 from backend.vehicles.models import Vehicle
 from edge.sample import render_snapshot
+from edge.uplink import evidence_object_name
 from tests.support.services import FcmEmulator
 
 PLATES = [f"{10 + i}가{1000 + i * 7:04d}" for i in range(40)]
@@ -31,6 +35,7 @@ def empty_tables() -> None:
         ("vehicles_db", "vehicles"),
         ("detections_db", "detections"),
         ("notifications_db", "notifications"),
+        ("detections_db", "rejected_events"),
     ):
         with connections[alias].cursor() as cursor:
             cursor.execute(f"TRUNCATE TABLE {table}")
@@ -50,34 +55,43 @@ def reset(*, registered_every: int = 2) -> None:
     )
 
 
-def upload_images() -> dict[str, tuple[str, str]]:
-    """One snapshot per plate in the emulator: plate -> (gs:// URI, sha256)."""
-    client = storage.Client(project="speedcam-load", credentials=AnonymousCredentials())
-    bucket = client.bucket(os.environ["GCS_BUCKET_NAME"])
+def upload_images() -> dict[str, tuple[bytes, str]]:
+    """One snapshot per plate: plate -> (JPEG bytes, sha256)."""
     images = {}
     for plate in PLATES:
         image = render_snapshot(plate, width=640, height=360)
-        name = f"load/{uuid.uuid4()}.jpg"
-        bucket.blob(name).upload_from_string(image, content_type="image/jpeg")
-        images[plate] = (f"gs://{bucket.name}/{name}", hashlib.sha256(image).hexdigest())
+        images[plate] = (image, hashlib.sha256(image).hexdigest())
     return images
 
 
-def events(count: int, images: dict[str, tuple[str, str]], *, camera_id: str = "cam-load") -> list[dict]:
-    now = datetime.now(UTC).isoformat()
+def events(count: int, images: dict[str, tuple[bytes, str]], *, camera_id: str = "cam-load") -> list[dict]:
+    """`count` violations of a registered camera, each with its evidence uploaded."""
+    register_camera(camera_id, location="시험 도로", speed_limit=60.0, mqtt_username=f"camera-{camera_id}")
+    bucket = storage.Client(project="speedcam-load", credentials=AnonymousCredentials()).bucket(
+        os.environ["GCS_BUCKET_NAME"]
+    )
+    detected_at = datetime.now(UTC)
     result = []
+    uploads = []
     for index in range(count):
-        uri, sha = images[PLATES[index % len(PLATES)]]
+        image, sha = images[PLATES[index % len(PLATES)]]
+        event_id = uuid.uuid4()
+        name = evidence_object_name(camera_id, detected_at, event_id)
+        uploads.append((name, image))
         result.append(
             {
-                "event_id": str(uuid.uuid4()),
+                "event_id": str(event_id),
                 "camera_id": camera_id,
                 "location": "시험 도로",
                 "detected_speed": 70.0 + index % 50,
                 "speed_limit": 60.0,
-                "detected_at": now,
-                "image_gcs_uri": uri,
+                "detected_at": detected_at.isoformat(),
+                "image_gcs_uri": f"gs://{bucket.name}/{name}",
                 "image_sha256": sha,
             }
+        )
+    with ThreadPoolExecutor(8) as pool:
+        list(
+            pool.map(lambda item: bucket.blob(item[0]).upload_from_string(item[1], content_type="image/jpeg"), uploads)
         )
     return result

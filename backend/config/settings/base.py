@@ -14,6 +14,7 @@ import environ
 import pymysql
 from django.core.exceptions import ImproperlyConfigured
 
+from backend.config.secrets import with_credentials
 from backend.messaging.topology import celery_config
 
 pymysql.install_as_MySQLdb()
@@ -99,6 +100,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "django_celery_results",
     "backend.vehicles",
+    "backend.cameras",
     "backend.detections",
     "backend.notifications",
     "backend.ingest",
@@ -139,11 +141,23 @@ TEMPLATES = [
     },
 ]
 
+# --- The role of this process ---------------------------------------------------------
+# Each worker module sets it (main: web, ingest, admin commands, migrations). Where a role
+# has credentials of its own (DB_USER_OCR, BROKER_USER_OCR, ...), it uses them: each role
+# holds only the grants it needs (backend.config.db_roles).
+SPEEDCAM_ROLE = _choice("SPEEDCAM_ROLE", "main", {"main", "ocr", "alert", "maintenance"})
+
+
+def _role_setting(name: str, default: str) -> str:
+    """`NAME_<ROLE>` when set (this role's own credential), else `NAME`."""
+    return env.str(f"{name}_{SPEEDCAM_ROLE.upper()}", default="") or env.str(name, default=default)
+
+
 # --- Databases: one server, four schemas, routed by app label -------------------
 DB_HOST = env.str("DB_HOST", default="127.0.0.1")
 DB_PORT = _positive_int("DB_PORT", 3306, maximum=65535)
-DB_USER = env.str("DB_USER", default="speedcam")
-DB_PASSWORD = env.str("DB_PASSWORD", default="speedcam-pass")
+DB_USER = _role_setting("DB_USER", "speedcam")
+DB_PASSWORD = _role_setting("DB_PASSWORD", "speedcam-pass")
 DB_CONN_MAX_AGE = env.int("DB_CONN_MAX_AGE", default=60)
 # TLS to the database. PyMySQL's own default ("preferred") builds a TLS context, CA bundle
 # and all, for every new connection; on a loopback or private network say "disabled".
@@ -222,6 +236,10 @@ WHITENOISE_USE_FINDERS = True
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+if not 0 <= NUM_PROXIES <= 5:
+    raise ImproperlyConfigured(f"NUM_PROXIES must be 0..5, got {NUM_PROXIES}")
+
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -237,6 +255,10 @@ REST_FRAMEWORK = {
         "fcm_token": env.str("API_THROTTLE_FCM_TOKEN", default="30/hour"),
     },
     "DATETIME_FORMAT": "iso-8601",
+    # Reverse proxies in front of gunicorn (1 behind the TLS proxy). Throttles take the
+    # client's address that many hops from the right of X-Forwarded-For, so a client
+    # cannot dodge the login throttle by sending that header itself.
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SWAGGER_SETTINGS = {
     "SECURITY_DEFINITIONS": {
@@ -261,6 +283,11 @@ RABBITMQ_HOST = env.str("RABBITMQ_HOST", default="127.0.0.1")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"amqp://speedcam:speedcam-pass@{RABBITMQ_HOST}:5672/speedcam")
 if not CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
     raise ImproperlyConfigured("CELERY_BROKER_URL must be an amqp:// URL (RabbitMQ)")
+# This role's own broker login (AMQP and MQTT), when it has one.
+BROKER_USER = _role_setting("BROKER_USER", "")
+BROKER_PASSWORD = _role_setting("BROKER_PASSWORD", "")
+if BROKER_USER:
+    CELERY_BROKER_URL = with_credentials(CELERY_BROKER_URL, BROKER_USER, BROKER_PASSWORD)
 # AMQP heartbeat, seconds (0: off). scripts/start_alert_worker.sh turns it off for the
 # gevent worker: with heartbeats on, Celery's green consumer loop waits 100 ms on the
 # event connection per cycle, which caps intake at about 10 tasks/s.
@@ -270,20 +297,36 @@ if BROKER_HEARTBEAT_S < 0:
 
 MQTT_HOST = env.str("MQTT_HOST", default=RABBITMQ_HOST)
 MQTT_PORT = _positive_int("MQTT_PORT", 1883, maximum=65535)
-MQTT_USERNAME = env.str("MQTT_USERNAME", default="speedcam")
-MQTT_PASSWORD = env.str("MQTT_PASSWORD", default="speedcam-pass")
+MQTT_USERNAME = BROKER_USER or env.str("MQTT_USERNAME", default="speedcam")
+MQTT_PASSWORD = BROKER_PASSWORD if BROKER_USER else env.str("MQTT_PASSWORD", default="speedcam-pass")
 # The subscriber's fixed client id: RabbitMQ keeps its persistent session (and the
 # QoS-1 messages published while it is down) under this id. One process per id.
 MQTT_CLIENT_ID = env.str("MQTT_CLIENT_ID", default="speedcam-main-subscriber")
 MQTT_KEEPALIVE_S = _positive_int("MQTT_KEEPALIVE_S", 30)
 MQTT_PUBLISH_TIMEOUT_S = _positive_float("MQTT_PUBLISH_TIMEOUT_S", 10.0)
 MQTT_RECONNECT_MAX_S = _positive_int("MQTT_RECONNECT_MAX_S", 60)
+# RabbitMQ's management API and an administrator's login: provision_camera creates each
+# camera's broker user and topic permissions there.
+RABBITMQ_MANAGEMENT_URL = env.str("RABBITMQ_MANAGEMENT_URL", default=f"http://{RABBITMQ_HOST}:15672")
+RABBITMQ_VHOST = env.str("RABBITMQ_VHOST", default="speedcam")
+RABBITMQ_ADMIN_USER = env.str("RABBITMQ_ADMIN_USER", default=env.str("MQTT_USERNAME", default="speedcam"))
+RABBITMQ_ADMIN_PASSWORD = env.str("RABBITMQ_ADMIN_PASSWORD", default=env.str("MQTT_PASSWORD", default="speedcam-pass"))
+# What provision_camera tells a new unit about where the backend is.
+EDGE_MQTT_HOST = env.str("EDGE_MQTT_HOST", default=MQTT_HOST)
+EDGE_MQTT_PORT = _positive_int("EDGE_MQTT_PORT", MQTT_PORT, maximum=65535)
 # Port of the subscriber's Prometheus endpoint (0 disables it).
 INGEST_METRICS_PORT = _port("INGEST_METRICS_PORT", 9108)
 # mqtt: one MQTT subscriber (run_mqtt_subscriber). amqp: any number of competing
 # consumers of the durable ingest_queue bound to amq.topic (run_amqp_ingest).
 INGEST_MODE = _choice("INGEST_MODE", "mqtt", {"mqtt", "amqp"})
 INGEST_PREFETCH = _positive_int("INGEST_PREFETCH", 20, maximum=1000)
+# A violation older than this when it arrives is parked, not stored (a camera's spool may
+# hold events through an outage, but not indefinitely); one more than 5 minutes ahead too.
+INGEST_MAX_EVENT_AGE_S = _positive_int("INGEST_MAX_EVENT_AGE_S", 7 * 86_400, maximum=365 * 86_400)
+# Attempts at a message that fails for an unknown reason before it is parked.
+INGEST_MAX_ATTEMPTS = _positive_int("INGEST_MAX_ATTEMPTS", 5, maximum=100)
+# A camera not heard from (heartbeat or event) for this long counts as silent.
+CAMERA_SILENT_AFTER_S = _positive_int("CAMERA_SILENT_AFTER_S", 300, maximum=86_400)
 # Prometheus endpoints of the Celery workers (0 disables one). The OCR worker's children
 # share one endpoint through prometheus_client's multiprocess mode.
 OCR_METRICS_PORT = _port("OCR_METRICS_PORT", 9112)

@@ -11,6 +11,7 @@ for _name, _value in {
     "DB_SSL_MODE": "disabled",
     "CELERY_BROKER_URL": "amqp://speedcam:speedcam-pass@127.0.0.1:5683/speedcam",
     "MQTT_PORT": "1894",
+    "RABBITMQ_MANAGEMENT_URL": "http://127.0.0.1:15683",
     "STORAGE_EMULATOR_HOST": "http://127.0.0.1:9033",
     "GCS_BUCKET_NAME": "speedcam-test-images",
     "INGEST_METRICS_PORT": "0",

@@ -1,0 +1,47 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from backend.detections.models import RejectedEvent
+from backend.ingest.handling import replay_rejected
+
+
+@admin.register(RejectedEvent)
+class RejectedEventAdmin(admin.ModelAdmin):
+    """Messages ingest parked instead of storing: read-only evidence of what arrived."""
+
+    list_display = ("id", "received_at", "camera_id", "reason", "topic", "attempts", "replayed_at", "replay_outcome")
+    list_filter = ("reason", "camera_id")
+    search_fields = ("reason", "camera_id", "detail")
+    date_hierarchy = "received_at"
+    fields = (
+        "received_at",
+        "topic",
+        "camera_id",
+        "reason",
+        "detail",
+        "payload_excerpt",
+        "payload_size",
+        "payload_truncated",
+        "attempts",
+        "replayed_at",
+        "replay_outcome",
+    )
+    readonly_fields = fields
+    actions = ["replay"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_replay_permission(self, request: HttpRequest) -> bool:
+        # Replaying writes detections and dispatches work: admins only.
+        return request.user.is_superuser
+
+    @admin.action(description="Replay: apply the selected messages again", permissions=["replay"])
+    def replay(self, request: HttpRequest, queryset: QuerySet) -> None:
+        outcomes = [replay_rejected(rejected.pk) for rejected in queryset[:1000]]
+        applied = sum(outcome.startswith("applied") for outcome in outcomes)
+        messages.info(request, f"{applied} of {len(outcomes)} applied; the rest stay parked with their new reason.")
