@@ -66,7 +66,8 @@ user.set_password('$admin_password'); user.save()"
 # which may publish on its own topics only. Its secret goes to a mode-600 file.
 CAMERA_ENV="$STATE_DIR/edge/cam-01.env"
 "$PY" manage.py provision_camera cam-01 --location "서울 강남구 테헤란로 123" --limit 60 \
-  --lat 37.5009 --lon 127.0363 --away 강남역 --towards 선릉역 --env-file "$CAMERA_ENV" >/dev/null
+  --lat 37.5009 --lon 127.0363 --away 강남역 --towards 선릉역 --env-file "$CAMERA_ENV" \
+  >/dev/null 2>"$STATE_DIR/provision_camera.log" || die "provisioning cam-01 failed: see $STATE_DIR/provision_camera.log"
 operator_token=$("$PY" manage.py create_api_token demo-operator --role operator)
 
 # The roles run this checkout's code: restart any left from an earlier run (data and

@@ -34,8 +34,22 @@ def _compose_config(env: dict[str, str]) -> subprocess.CompletedProcess:
     if command is None:
         pytest.fail("neither `docker compose` nor `docker-compose` is installed (./scripts/test.sh installs it)")
     clean = {k: v for k, v in os.environ.items() if k not in REQUIRED_SECRETS}
+    # Not the .env that ./scripts/up.sh leaves at the root: only what this test passes.
+    empty_env_file = REPO_ROOT / ".state" / "compose-test.env"
+    empty_env_file.parent.mkdir(exist_ok=True)
+    empty_env_file.write_text("")
     return subprocess.run(
-        [*command, "-f", "docker/docker-compose.yml", "--project-directory", ".", "config", "--services"],
+        [
+            *command,
+            "--env-file",
+            str(empty_env_file),
+            "-f",
+            "docker/docker-compose.yml",
+            "--project-directory",
+            ".",
+            "config",
+            "--services",
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -24,7 +24,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from backend.api.evidence_urls import evidence_url, read_evidence, verify_evidence_signature
 from backend.api.filters import NotificationFilter, ViolationFilter
 from backend.api.permissions import HasRole
 from backend.api.roles import Role
@@ -36,6 +35,7 @@ from backend.api.serializers import (
     ViolationSerializer,
 )
 from backend.config.celery import app as celery_app
+from backend.detections.evidence_urls import evidence_url, read_evidence, verify_evidence_signature
 from backend.detections.models import Detection
 from backend.detections.selectors import detection_status_counts, violations_per_camera, violations_per_day
 from backend.messaging.topology import DLQ_QUEUE

@@ -22,3 +22,11 @@ def silent_cameras(*, seen_before: datetime) -> list[Camera]:
             Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=seen_before) | Q(last_state=Camera.State.OFFLINE)
         )
     )
+
+
+def count_silent_cameras(*, seen_before: datetime) -> int:
+    return (
+        Camera.objects.filter(active=True)
+        .filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=seen_before) | Q(last_state=Camera.State.OFFLINE))
+        .count()
+    )

@@ -3,10 +3,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from backend.api.evidence_urls import evidence_url
 from backend.detections import services
+from backend.detections.evidence_urls import evidence_url
+from backend.detections.handover import hand_to_alert, hand_to_ocr
 from backend.detections.models import Detection
-from backend.ingest.services import hand_to_alert, hand_to_ocr
 
 
 @admin.register(Detection)

@@ -182,6 +182,11 @@ def mark_alert_dispatched(detection_id: int) -> None:
     Detection.objects.filter(pk=detection_id).update(alert_dispatched_at=timezone.now())
 
 
+def reopen_alert_watch(detection_id: int) -> None:
+    """An alert is being sent again: the sweeper watches this detection afresh."""
+    Detection.objects.filter(pk=detection_id).update(alert_settled_at=None, sweep_count=0, updated_at=timezone.now())
+
+
 def count_redispatch(detection: Detection) -> None:
     """The sweeper is about to hand this detection on again: count it, so it can give up."""
     detection.sweep_count += 1

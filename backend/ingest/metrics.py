@@ -18,3 +18,26 @@ CAMERAS_SILENT = Gauge(
     "speedcam_cameras_silent", "Active cameras not heard from within CAMERA_SILENT_AFTER_S, or offline"
 )
 HANDLE_SECONDS = Histogram("speedcam_ingest_handle_seconds", "Time from receipt to acknowledgement", ["topic"])
+
+
+def serve(port: int) -> None:
+    """The ingest process's Prometheus endpoint; the silent-camera count is read at scrape time."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db import close_old_connections
+    from django.utils import timezone
+    from prometheus_client import start_http_server
+
+    from backend.cameras.selectors import count_silent_cameras
+
+    def silent() -> float:
+        close_old_connections()
+        try:
+            cutoff = timezone.now() - timedelta(seconds=settings.CAMERA_SILENT_AFTER_S)
+            return float(count_silent_cameras(seen_before=cutoff))
+        except Exception:  # the database is down: say so in the value, not by failing the scrape
+            return float("nan")
+
+    CAMERAS_SILENT.set_function(silent)
+    start_http_server(port, addr=settings.METRICS_ADDR)

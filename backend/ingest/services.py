@@ -22,9 +22,8 @@ from backend.contracts.events import (
     parse_fcm_token_retired,
 )
 from backend.detections import services as detection_services
-from backend.detections.models import Detection
+from backend.detections.handover import hand_to_alert, hand_to_ocr
 from backend.detections.selectors import detection_by_id
-from backend.messaging.dispatch import dispatch_alert, dispatch_ocr
 from backend.vehicles.services import retire_fcm_token
 
 logger = logging.getLogger(__name__)
@@ -108,17 +107,6 @@ def _check_against_registry(event: DetectionNewEvent, camera: Camera) -> None:
         )
 
 
-def hand_to_ocr(detection: Detection) -> None:
-    """Publish the OCR task (confirmed by the broker), then record that it was handed over."""
-    dispatch_ocr(
-        detection_id=detection.pk,
-        event_id=detection.event_id,
-        detected_speed=detection.detected_speed,
-        speed_limit=detection.speed_limit,
-    )
-    detection_services.mark_ocr_dispatched(detection)
-
-
 def handle_detection_completed(payload: bytes, camera_id: str | None = None) -> Outcome:
     """React to a finished plate read by dispatching the alert task.
 
@@ -141,12 +129,6 @@ def handle_detection_completed(payload: bytes, camera_id: str | None = None) -> 
         return Outcome.REVIEW_REQUIRED
     hand_to_alert(detection)
     return Outcome.ALERT_DISPATCHED
-
-
-def hand_to_alert(detection: Detection) -> None:
-    """Publish the alert task (confirmed by the broker), then record that it was handed over."""
-    dispatch_alert(detection_id=detection.pk, event_id=detection.event_id)
-    detection_services.mark_alert_dispatched(detection.pk)
 
 
 def handle_fcm_token_retired(payload: bytes, camera_id: str | None = None) -> Outcome:

@@ -20,8 +20,8 @@ from django.utils import timezone
 from backend.common.gcs import delete_object
 from backend.detections import selectors as detection_selectors
 from backend.detections import services as detection_services
+from backend.detections.handover import hand_to_alert, hand_to_ocr
 from backend.detections.models import Detection
-from backend.ingest.services import hand_to_alert, hand_to_ocr
 from backend.maintenance import metrics
 from backend.maintenance.models import MaintenanceRun
 from backend.notifications import selectors as notification_selectors

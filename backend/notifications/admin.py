@@ -2,9 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from backend.detections.selectors import detection_by_id
-from backend.messaging.dispatch import dispatch_alert
-from backend.notifications import services
+from backend.detections.handover import ResendRefused, resend_alert
 from backend.notifications.models import Notification
 
 
@@ -14,17 +12,33 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("detection_id",)
     readonly_fields = ("sent_detection_id", "claim_token", "claimed_at", "created_at", "updated_at")
-    actions = ["resend"]
+    actions = ["resend", "resend_even_if_delivery_unknown"]
 
     @admin.action(description="Resend the selected failed notifications")
     def resend(self, request: HttpRequest, queryset: QuerySet) -> None:
-        resent = 0
+        self._resend(request, queryset, confirm_delivery_unknown=False)
+
+    @admin.action(
+        description="Resend, including 'delivery unknown' ones (the owner may get the alert twice)",
+        permissions=["change"],
+    )
+    def resend_even_if_delivery_unknown(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._resend(request, queryset, confirm_delivery_unknown=True)
+
+    def _resend(self, request: HttpRequest, queryset: QuerySet, *, confirm_delivery_unknown: bool) -> None:
+        resent, refused, skipped = 0, 0, 0
         for notification in queryset:
-            if services.reopen_failed(notification):
-                detection = detection_by_id(notification.detection_id)
-                dispatch_alert(
-                    detection_id=notification.detection_id, event_id=detection.event_id if detection else None
-                )
-                resent += 1
-        skipped = queryset.count() - resent
+            try:
+                if resend_alert(notification, confirm_delivery_unknown=confirm_delivery_unknown):
+                    resent += 1
+                else:
+                    skipped += 1
+            except ResendRefused:
+                refused += 1
         messages.success(request, f"Resending {resent}; {skipped} skipped (only failed notifications are resent).")
+        if refused:
+            messages.warning(
+                request,
+                f"{refused} not resent: their delivery is unknown and the owner may already have the alert. "
+                "Use the 'including delivery unknown' action if a second push is acceptable.",
+            )

@@ -174,6 +174,8 @@ def test_heartbeat_and_last_will_record_liveness(pipeline) -> None:
     uplink._mqtt.socket().close()
     uplink._mqtt.loop_stop()
     wait_for(lambda: Camera.objects.get(camera_id="cam-p5").last_state == "offline", timeout=60, what="last will")
+    # The ingest endpoint counts it among the silent cameras (read at scrape time).
+    assert pipeline.subscriber_metric("speedcam_cameras_silent") >= 1
 
 
 def test_a_retired_camera_is_cut_off_and_its_events_refused(pipeline) -> None:

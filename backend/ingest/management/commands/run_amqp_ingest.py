@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from prometheus_client import start_http_server
 
 from backend.config.celery import app as celery_app
+from backend.ingest import metrics
 from backend.ingest.amqp_consumer import AmqpIngestConsumer
 from backend.messaging.topology import declare_ingest_queue, declare_topology
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, prefetch: int, metrics_port: int, **options: object) -> None:
         if metrics_port:
-            start_http_server(metrics_port, addr=settings.METRICS_ADDR)
+            metrics.serve(metrics_port)
         with celery_app.connection_for_write() as connection:
             declare_topology(connection)
             declare_ingest_queue(connection)

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from prometheus_client import start_http_server
 
 from backend.config.celery import app as celery_app
+from backend.ingest import metrics
 from backend.ingest.subscriber import MqttSubscriber
 from backend.messaging.topology import declare_topology
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, client_id: str, metrics_port: int, **options: object) -> None:
         if metrics_port:
-            start_http_server(metrics_port, addr=settings.METRICS_ADDR)
+            metrics.serve(metrics_port)
         with celery_app.connection_for_write() as connection:
             declare_topology(connection)
         subscriber = MqttSubscriber(client_id=client_id)
