@@ -17,6 +17,7 @@ from backend.detections.models import Detection
 from backend.detections.selectors import detection_by_id
 from backend.messaging.mqtt import MqttPublishError, process_publisher
 from backend.notifications import services as notification_services
+from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
 from backend.vehicles.selectors import vehicle_by_id
 
@@ -76,7 +77,7 @@ def send_violation_alert(detection_id: int, *, sender: PushSender) -> None:
             announce_token_retired(vehicle, reason=str(error), event_id=event_id)
         return
     except UnknownOutcomePushError as error:
-        notification_services.record_failed(claim, event_id=event_id, error=f"delivery unknown: {error}")
+        notification_services.record_failed(claim, event_id=event_id, error=f"{Notification.DELIVERY_UNKNOWN}: {error}")
         metrics.PUSHES.labels("delivery_unknown").inc()
         return
     except Exception as error:

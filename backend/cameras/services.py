@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -66,6 +66,18 @@ def deactivate_camera(camera_id: str) -> bool:
     if updated:
         logger.warning("camera deactivated", extra={"camera_id": camera_id})
     return bool(updated)
+
+
+# Liveness needs minutes, not milliseconds: an event refreshes last_seen_at only when it
+# is older than this, so a busy camera costs no extra write per violation.
+SEEN_RESOLUTION = timedelta(seconds=60)
+
+
+def note_activity(camera: Camera) -> None:
+    """An event from this camera arrived (heartbeats go through record_camera_seen)."""
+    now = timezone.now()
+    if camera.last_seen_at is None or now - camera.last_seen_at >= SEEN_RESOLUTION:
+        record_camera_seen(camera.camera_id, at=now)
 
 
 def record_camera_seen(

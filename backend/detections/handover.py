@@ -19,8 +19,6 @@ from backend.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
 
-DELIVERY_UNKNOWN = "delivery unknown"
-
 
 class ResendRefused(Exception):
     """The alert may already have reached the owner; resending needs the operator's word."""
@@ -43,10 +41,6 @@ def hand_to_alert(detection: Detection) -> None:
     detection_services.mark_alert_dispatched(detection.pk)
 
 
-def is_delivery_unknown(notification: Notification) -> bool:
-    return (notification.error_message or "").startswith(DELIVERY_UNKNOWN)
-
-
 def resend_alert(notification: Notification, *, confirm_delivery_unknown: bool = False) -> bool:
     """Send a failed violation alert again (an operator asked). False: nothing to resend.
 
@@ -55,7 +49,7 @@ def resend_alert(notification: Notification, *, confirm_delivery_unknown: bool =
     failure may already be on the owner's phone: it is refused with ResendRefused unless
     the operator confirms a possible second push.
     """
-    if is_delivery_unknown(notification) and not confirm_delivery_unknown:
+    if notification.delivery_unknown and not confirm_delivery_unknown:
         raise ResendRefused(f"notification {notification.pk}: {notification.error_message}")
     detection = detection_by_id(notification.detection_id)
     if detection is None or not notification_services.reopen_failed(notification):

@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 
 from amqp.exceptions import ConnectionError as AmqpConnectionError
@@ -89,50 +90,59 @@ def classify(error: BaseException) -> Failure:
     return Failure.UNKNOWN
 
 
-def metric_topic(topic: str) -> str:
-    """The contract topic a message came on, as a metric label of bounded cardinality."""
-    kind, _ = topic_kind(topic)
-    return kind if kind in HANDLERS else "other"
+@dataclass(frozen=True)
+class Received:
+    """One message as it arrived, with what its topic says (read once)."""
+
+    topic: str
+    payload: bytes
+    kind: str  # the contract topic, e.g. detections/new
+    camera_id: str | None  # the camera the topic names, if any
+    label: str  # the metric label: the contract topic, or "other"
+
+    @classmethod
+    def of(cls, topic: str, payload: bytes) -> Received:
+        kind, camera_id = topic_kind(topic)
+        return cls(topic, payload, kind, camera_id, kind if kind in HANDLERS else "other")
 
 
 def handle_message(topic: str, payload: bytes, *, stopping: threading.Event) -> bool:
     """Apply one message. True: acknowledge it (done, or parked for good).
     False: do not; it must be redelivered (a dependency is down, retries used up)."""
     started = time.monotonic()
-    label = metric_topic(topic)
-    metrics.MESSAGES_RECEIVED.labels(label).inc()
-    acknowledge = _apply(topic, label, payload, stopping)
+    message = Received.of(topic, payload)
+    metrics.MESSAGES_RECEIVED.labels(message.label).inc()
+    acknowledge = _apply(message, stopping)
     if acknowledge:
-        metrics.HANDLE_SECONDS.labels(label).observe(time.monotonic() - started)
+        metrics.HANDLE_SECONDS.labels(message.label).observe(time.monotonic() - started)
     return acknowledge
 
 
-def _apply(topic: str, label: str, payload: bytes, stopping: threading.Event) -> bool:
-    kind, camera_id = topic_kind(topic)
-    handler = HANDLERS.get(kind)
+def _apply(message: Received, stopping: threading.Event) -> bool:
+    handler = HANDLERS.get(message.kind)
     if handler is None:
-        return park(topic, payload, EventRejected("unknown_topic", f"no handler for topic {topic[:100]!r}"))
+        return park(message, EventRejected("unknown_topic", f"no handler for topic {message.topic[:100]!r}"))
+    label = message.label
     delays = iter(RETRY_DELAYS_S)
     attempts = 0
     while True:
         attempts += 1
         close_old_connections()
         try:
-            outcome = handler(payload, camera_id)
+            outcome = handler(message.payload, message.camera_id)
         except EventRejected as rejection:
-            return park(topic, payload, rejection, attempts=attempts)
+            return park(message, rejection, attempts=attempts)
         except Exception as error:
             failure = classify(error)
             metrics.MESSAGE_ERRORS.labels(label, failure.value).inc()
             if failure is Failure.PERMANENT:
                 logger.warning("handling %s failed for good: %r", label, error)
-                return park(topic, payload, _rejection_for(error), attempts=attempts)
+                return park(message, _rejection_for(error), attempts=attempts)
             logger.exception("handling %s failed (attempt %d, %s)", label, attempts, failure.value)
             connections.close_all()
             if failure is Failure.UNKNOWN and attempts >= settings.INGEST_MAX_ATTEMPTS:
                 return park(
-                    topic,
-                    payload,
+                    message,
                     EventRejected("failed_repeatedly", f"{attempts} attempts, last: {error!r}"[:2000]),
                     attempts=attempts,
                 )
@@ -155,32 +165,31 @@ def _rejection_for(error: BaseException) -> EventRejected:
     return EventRejected(f"unstorable_{type(error).__name__}"[:100], repr(error)[:2000])
 
 
-def park(topic: str, payload: bytes, rejection: EventRejected, *, attempts: int = 1) -> bool:
+def park(message: Received, rejection: EventRejected, *, attempts: int = 1) -> bool:
     """Record the message in the rejected-events store, count and log it. True once it is
     recorded (acknowledge it); False if the store is unavailable (redeliver it)."""
-    _, camera_id = topic_kind(topic)
     try:
         record_rejected_event(
-            topic=topic,
-            camera_id=camera_id,
+            topic=message.topic,
+            camera_id=message.camera_id,
             reason=rejection.reason,
             detail=rejection.detail,
-            payload=payload,
+            payload=message.payload,
             attempts=attempts,
         )
     except Exception:
         logger.exception("rejected message could not be recorded; it will be redelivered")
         connections.close_all()
         return False
-    metrics.MESSAGES_REJECTED.labels(metric_topic(topic), rejection.reason).inc()
+    metrics.MESSAGES_REJECTED.labels(message.label, rejection.reason).inc()
     logger.warning(
         "message rejected",
         extra={
-            "topic": topic[:255],
-            "camera_id": camera_id,
+            "topic": message.topic[:255],
+            "camera_id": message.camera_id,
             "reason": rejection.reason,
             "detail": rejection.detail[:1000],
-            "payload_head": payload[:200].decode("utf-8", "replace"),
+            "payload_head": message.payload[:200].decode("utf-8", "replace"),
         },
     )
     return True
@@ -197,13 +206,13 @@ def replay_rejected(rejected_id: int) -> str:
         outcome = "not replayable: the payload was truncated when it was parked"
         record_replay(rejected, outcome=outcome)
         return outcome
-    kind, camera_id = topic_kind(rejected.topic)
-    handler = HANDLERS.get(kind)
+    message = Received.of(rejected.topic, bytes(rejected.payload))
+    handler = HANDLERS.get(message.kind)
     if handler is None:
         outcome = f"rejected again: unknown_topic {rejected.topic[:100]!r}"
     else:
         try:
-            outcome = f"applied: {handler(bytes(rejected.payload), camera_id).value}"
+            outcome = f"applied: {handler(message.payload, message.camera_id).value}"
         except EventRejected as rejection:
             outcome = f"rejected again: {rejection.reason}: {rejection.detail}"
     record_replay(rejected, outcome=outcome)

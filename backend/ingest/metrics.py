@@ -29,13 +29,13 @@ def serve(port: int) -> None:
     from django.utils import timezone
     from prometheus_client import start_http_server
 
-    from backend.cameras.selectors import count_silent_cameras
+    from backend.cameras.selectors import silent_cameras
 
     def silent() -> float:
         close_old_connections()
         try:
             cutoff = timezone.now() - timedelta(seconds=settings.CAMERA_SILENT_AFTER_S)
-            return float(count_silent_cameras(seen_before=cutoff))
+            return float(silent_cameras(seen_before=cutoff).count())
         except Exception:  # the database is down: say so in the value, not by failing the scrape
             return float("nan")
 

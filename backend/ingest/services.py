@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from backend.cameras.models import Camera
 from backend.cameras.selectors import camera_by_id
-from backend.cameras.services import record_camera_seen
+from backend.cameras.services import note_activity, record_camera_seen
 from backend.contracts.events import (
     DetectionNewEvent,
     EventRejected,
@@ -58,7 +58,7 @@ def handle_detection_new(payload: bytes, camera_id: str | None) -> Outcome:
     detection, created = detection_services.register_detection(
         event, location=camera.location, speed_limit=camera.speed_limit
     )
-    record_camera_seen(camera.camera_id)
+    note_activity(camera)
     if detection.ocr_dispatched_at is not None:
         return Outcome.DUPLICATE
     hand_to_ocr(detection)

@@ -9,6 +9,10 @@ class Notification(models.Model):
         SENT = "sent"
         FAILED = "failed"
 
+    # How a failure begins when the push may have reached the phone before the worker died:
+    # it is never retried automatically, and a resend needs the operator's confirmation.
+    DELIVERY_UNKNOWN = "delivery unknown"
+
     detection_id = models.BigIntegerField()  # detections_db id, no FK
     # One automatic violation alert per detection: the alert worker claims this key
     # before sending, so a redelivered or duplicated task finds the claim.
@@ -54,3 +58,7 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"notification {self.pk} for detection {self.detection_id} ({self.status})"
+
+    @property
+    def delivery_unknown(self) -> bool:
+        return (self.error_message or "").startswith(self.DELIVERY_UNKNOWN)

@@ -102,7 +102,10 @@ def fail_abandoned_claim(held: ClaimHeld, *, event_id: str | None) -> None:
     """The claim holder died between send and record: the push may or may not have gone
     out. Never send again; record that the outcome is unknown."""
     notification = held.notification
-    reason = f"delivery unknown: the sending worker stopped between send and record (claimed {held.age_s:.0f}s ago)"
+    reason = (
+        f"{Notification.DELIVERY_UNKNOWN}: the sending worker stopped between send and record "
+        f"(claimed {held.age_s:.0f}s ago)"
+    )
     Notification.objects.filter(pk=notification.pk, status=Status.PENDING, claim_token=notification.claim_token).update(
         status=Status.FAILED, claim_token=None, error_message=reason, updated_at=timezone.now()
     )

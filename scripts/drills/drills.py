@@ -286,7 +286,7 @@ def _verdict(event_ids: set[str], fcm: FcmEmulator) -> dict:
     matched = {d["id"] for d in detections if d["status"] == "completed" and d["vehicle_id"]}
     notifications = db(lambda: list(Notification.objects.filter(detection_id__in=matched)))
     pushes = Counter(int(m["message"]["data"]["detection_id"]) for m in fcm.state()["messages"])
-    unknown = {n.detection_id for n in notifications if (n.error_message or "").startswith("delivery unknown")}
+    unknown = {n.detection_id for n in notifications if n.delivery_unknown}
     sent = {n.detection_id for n in notifications if n.status == "sent"}
     return {
         "stored": len(detections),
@@ -356,7 +356,12 @@ def _purge_subscriber_session() -> None:
 
 def run_bad_input(*, hostile: int, valid: int, timeout: float) -> dict:
     from backend.cameras.services import register_camera
-    from backend.contracts.events import TOPIC_DETECTIONS_COMPLETED, TOPIC_FCM_TOKEN_RETIRED, camera_status_topic
+    from backend.contracts.events import (
+        MAX_MQTT_PACKET_BYTES,
+        TOPIC_DETECTIONS_COMPLETED,
+        TOPIC_FCM_TOKEN_RETIRED,
+        camera_status_topic,
+    )
     from backend.detections.models import RejectedEvent
     from backend.messaging.broker_admin import BrokerAdmin, new_password
     from scripts.drills.hostile import hostile_payloads
@@ -409,7 +414,7 @@ def run_bad_input(*, hostile: int, valid: int, timeout: float) -> dict:
             "victim's status": (camera_status_topic(VICTIM_CAMERA), b'{"camera_id": "cam-victim", "state": "offline"}'),
             "detections/completed": (TOPIC_DETECTIONS_COMPLETED, b'{"detection_id": 1}'),
             "fcm token retired": (TOPIC_FCM_TOKEN_RETIRED, b'{"vehicle_id": 1}'),
-            "over 64 KiB": (detections_new_topic(HOSTILE_CAMERA), b"{" + b" " * 70_000 + b"}"),
+            "over 64 KiB": (detections_new_topic(HOSTILE_CAMERA), b"{" + b" " * MAX_MQTT_PACKET_BYTES + b"}"),
         }
         refused = {
             what: _refused_by_broker(HOSTILE_CAMERA, passwords[HOSTILE_CAMERA], topic, payload)
