@@ -21,7 +21,7 @@ from edge.config import EdgeConfig
 from edge.forwarder import Forwarder
 from edge.measure import SpeedMeter
 from edge.runner import open_spool, run
-from edge.sample import SAMPLE_PLATES, render_snapshot
+from edge.sample import SAMPLE_PLATES, plate_label, render_snapshot
 from edge.sources import SourceError, frames
 from edge.synthetic import generate
 from edge.uplink import Uplink
@@ -29,13 +29,21 @@ from edge.uplink import Uplink
 KST = timezone(timedelta(hours=9))
 
 
-def _sample(args: argparse.Namespace) -> int:
+def _sample_snapshots(args: argparse.Namespace) -> list[tuple[str, bytes]]:
+    """(plate, JPEG) pairs: the given snapshot files, or snapshots rendered here."""
+    if args.image:
+        return [(plate_label(path.read_bytes()) or path.stem, path.read_bytes()) for path in args.image]
     plates = args.plate or [random.choice(SAMPLE_PLATES) for _ in range(args.count)]
+    return [(plate, render_snapshot(plate, seed=index)) for index, plate in enumerate(plates)]
+
+
+def _sample(args: argparse.Namespace) -> int:
+    snapshots = _sample_snapshots(args)
     with Uplink(dataclasses.replace(EdgeConfig.from_env(), camera_id=args.camera_id)) as uplink:
-        for index, plate in enumerate(plates):
+        for plate, snapshot in snapshots:
             speed = args.speed if args.speed is not None else round(args.limit * random.uniform(1.1, 1.9), 1)
             event = uplink.report_violation(
-                render_snapshot(plate, seed=index),
+                snapshot,
                 camera_id=args.camera_id,
                 location=args.location,
                 detected_speed=speed,
@@ -175,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     sample = commands.add_parser("sample", help="upload synthetic snapshots and publish detections/new")
     sample.add_argument("--plate", action="append", help="plate to render (repeatable); random if omitted")
     sample.add_argument("--count", type=int, default=3, help="how many random plates when --plate is not given")
+    sample.add_argument(
+        "--image", action="append", type=Path, help="publish this snapshot file instead of rendering (repeatable)"
+    )
     sample.add_argument("--speed", type=float, help="detected speed km/h (random over the limit if omitted)")
     sample.add_argument("--limit", type=float, default=60.0, help="speed limit km/h")
     sample.add_argument("--camera-id", default="cam-01")

@@ -49,3 +49,13 @@ def render_snapshot(plate: str, *, width: int = 1280, height: int = 720, seed: i
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=85, comment=plate.encode("utf-8"))
     return buffer.getvalue()
+
+
+def plate_label(image: bytes) -> str | None:
+    """The plate a sample snapshot carries in its JPEG comment, if any."""
+    try:
+        with Image.open(io.BytesIO(image)) as opened:
+            label = opened.info.get("comment")
+    except OSError:
+        return None
+    return label.decode("utf-8", "replace") if isinstance(label, bytes) else label

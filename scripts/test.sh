@@ -17,6 +17,10 @@ if ! fc-list 2>/dev/null | grep -q "Noto Sans CJK KR" || ! fc-list 2>/dev/null |
    || ! fc-list 2>/dev/null | grep -q "NanumGothic" || ! fc-list 2>/dev/null | grep -q "Baekmuk"; then
   apt_install fontconfig fonts-nanum fonts-nanum-extra fonts-unfonts-core fonts-baekmuk fonts-noto-cjk
 fi
+# Debian's chromium and its driver, for the browser tests of the admin (selenium).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  apt_install chromium chromium-driver
+fi
 ensure_venv test
 
 log "ruff"

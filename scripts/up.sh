@@ -34,7 +34,7 @@ rm -f .env
   echo "DJANGO_SETTINGS_MODULE=backend.config.settings.dev"
   echo "DJANGO_SECRET_KEY=$secret"
   service_env
-  echo "OCR_MOCK=${OCR_MOCK:-true}"
+  echo "OCR_MOCK=${OCR_MOCK:-false}"   # the real EasyOCR engine with the shipped plate model
   echo "FCM_MOCK=${FCM_MOCK:-false}"   # the real firebase-admin SDK, against the FCM emulator
   echo "INGEST_METRICS_PORT=$INGEST_METRICS_PORT"
   echo "OCR_METRICS_PORT=$OCR_METRICS_PORT"
@@ -96,9 +96,19 @@ for worker in ocr-worker alert-worker maintenance-worker; do
 done
 "$PY" -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=10)" "http://127.0.0.1:$API_PORT/readyz" || die "the API is not ready: see $LOG_DIR/web.log"
 
+log "rendering sample snapshots in the real plate typeface"
+SAMPLES_DIR="$STATE_DIR/samples"
+samples=()
+# plate:layout. Registered with a token, a green two-line plate, registered without a
+# token, a read between two registered plates (review), and an unregistered car.
+for sample in 12가3456:white-7 34나5678:green-2line 123다4567:white-8 56라7891:white-7 부산98배7654:yellow-2line; do
+  plate=${sample%%:*}
+  "$PY" -m backend.ocr.plate_model snapshot --plate "$plate" --layout "${sample##*:}" --seed 7 --out "$SAMPLES_DIR/$plate.jpg"
+  samples+=(--image "$SAMPLES_DIR/$plate.jpg")
+done
 log "publishing sample detections over MQTT (edge uplink: GCS upload + detections/new)"
 events=$(MQTT_USERNAME=camera-cam-01 MQTT_PASSWORD="$(sed -n 's/^SPEEDCAM_MQTT_PASSWORD=//p' "$CAMERA_ENV")" \
-  "$PY" -m edge sample --camera-id cam-01 --plate 12가3456 --plate 34나5678 --plate 123다4567 --plate 99허9999 \
+  "$PY" -m edge sample --camera-id cam-01 "${samples[@]}" \
   | "$PY" -c 'import json, sys; print(" ".join(json.loads(line)["event_id"] for line in sys.stdin))')
 # shellcheck disable=SC2086
 "$PY" manage.py show_detections $events --wait 60
@@ -107,6 +117,7 @@ cat <<INFO
 
 SpeedCam is running (settings in .env; logs in ${LOG_DIR#"$REPO_ROOT"/}/):
   API / admin   http://127.0.0.1:$API_PORT/admin/   (admin / $admin_password)
+  review queue  http://127.0.0.1:$API_PORT/admin/detections/reviewitem/   (accept a read or type the plate)
   REST API      http://127.0.0.1:$API_PORT/swagger/   (docs; also /redoc/, /swagger.json)
                 curl -H "Authorization: Bearer $operator_token" http://127.0.0.1:$API_PORT/api/v1/violations/
   health        http://127.0.0.1:$API_PORT/readyz   metrics http://127.0.0.1:$API_PORT/metrics (same token)

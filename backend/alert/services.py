@@ -38,6 +38,8 @@ def send_violation_alert(detection_id: int, *, sender: PushSender) -> None:
     detection = detection_by_id(detection_id)
     if detection is None or detection.status != Detection.Status.COMPLETED:
         raise DetectionNotReady(f"detection {detection_id} is not completed")
+    if detection.needs_review:  # whatever sent this task: no push before a person decides
+        raise DetectionNotReady(f"detection {detection_id} waits for review: {detection.review_reason}")
     event_id = detection.event_id
     vehicle = vehicle_by_id(detection.vehicle_id) if detection.vehicle_id else None
     if vehicle is None:

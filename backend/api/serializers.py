@@ -59,7 +59,10 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class ViolationSerializer(serializers.ModelSerializer):
-    plate = serializers.CharField(source="ocr_result", allow_null=True, help_text="read plate, e.g. 12가3456")
+    plate = serializers.CharField(
+        allow_null=True, read_only=True, help_text="the plate: a reviewer's if reviewed, else the engine's read"
+    )
+    read_plate = serializers.CharField(source="ocr_result", allow_null=True, help_text="the engine's read, as it was")
     overspeed = serializers.FloatField(source="overspeed_kmh", help_text="km/h over the limit")
 
     class Meta:
@@ -75,9 +78,11 @@ class ViolationSerializer(serializers.ModelSerializer):
             "detected_at",
             "status",
             "plate",
+            "read_plate",
             "ocr_confidence",
             "vehicle_id",
             "needs_review",
+            "reviewed_at",
             "review_reason",
             "plate_match",
             "processed_at",

@@ -1,12 +1,58 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 
-from backend.detections import services
+from backend.contracts.plates import normalise_plate
+from backend.detections import review, services
 from backend.detections.evidence_urls import evidence_url
-from backend.detections.handover import hand_to_alert, hand_to_ocr
-from backend.detections.models import Detection
+from backend.detections.handover import hand_to_ocr
+from backend.detections.models import Detection, ReviewItem
+
+# What a camera and the engine recorded: evidence, never edited in the admin.
+EVIDENCE_FIELDS = (
+    "event_id",
+    "camera_id",
+    "location",
+    "detected_speed",
+    "speed_limit",
+    "detected_at",
+    "image_gcs_uri",
+    "image_sha256",
+    "image_verified_at",
+    "plate_bbox",
+    "ocr_result",
+    "ocr_confidence",
+    "ocr_bbox",
+    "reviewed_plate",
+    "reviewed_by",
+    "reviewed_at",
+)
+
+
+def snapshot_with_plate_box(detection: Detection, *, max_width: int) -> str:
+    """The snapshot, with the region the engine read (or the edge's plate box) outlined."""
+    try:
+        url, _ = evidence_url(detection, "")
+    except Exception as exc:  # no signing credentials: say so instead of breaking the page
+        return f"(no preview: {exc})"
+    box = detection.ocr_bbox or detection.plate_bbox
+    return format_html(
+        '<span class="plate-evidence"><a href="{0}"><img src="{0}" alt="snapshot of detection {1}" '
+        'style="max-width: {2}px" data-plate-box="{3}" onload="speedcamPlateBox(this)"></a>'
+        '<span class="plate-box" hidden></span></span>',
+        url,
+        detection.pk,
+        max_width,
+        ",".join(str(int(v)) for v in box) if box else "",
+    )
+
+
+class EvidenceMedia:
+    css = {"all": ("detections/review.css",)}
+    js = ("detections/review.js",)
 
 
 @admin.register(Detection)
@@ -16,7 +62,7 @@ class DetectionAdmin(admin.ModelAdmin):
         "camera_id",
         "detected_speed",
         "speed_limit",
-        "ocr_result",
+        "plate",
         "status",
         "needs_review",
         "review_reason",
@@ -24,14 +70,11 @@ class DetectionAdmin(admin.ModelAdmin):
         "detected_at",
     )
     list_filter = ("status", "needs_review", "plate_match", "camera_id")
-    search_fields = ("ocr_result", "event_id")
+    search_fields = ("ocr_result", "reviewed_plate", "event_id")
     date_hierarchy = "detected_at"
     readonly_fields = (
         "snapshot",
-        "event_id",
-        "image_gcs_uri",
-        "image_sha256",
-        "plate_bbox",
+        *EVIDENCE_FIELDS,
         "ocr_dispatched_at",
         "alert_dispatched_at",
         "alert_settled_at",
@@ -41,25 +84,112 @@ class DetectionAdmin(admin.ModelAdmin):
         "updated_at",
     )
     actions = ["rerun_ocr", "approve_review"]
+    Media = EvidenceMedia
+
+    @admin.display(description="plate")
+    def plate(self, detection: Detection) -> str:
+        return detection.plate or "-"
 
     @admin.display(description="snapshot")
     def snapshot(self, detection: Detection) -> str:
-        try:
-            url, _ = evidence_url(detection, "")
-        except Exception as exc:  # no signing credentials: say so instead of breaking the page
-            return f"(no preview: {exc})"
-        return format_html('<a href="{0}"><img src="{0}" style="max-width: 640px" alt="snapshot"></a>', url)
+        return snapshot_with_plate_box(detection, max_width=640)
 
     @admin.action(description="Reviewed: the read is right, notify the owner")
     def approve_review(self, request: HttpRequest, queryset: QuerySet) -> None:
-        approved = 0
+        approved, refused = 0, []
         for detection in queryset.filter(needs_review=True, status=Detection.Status.COMPLETED):
-            hand_to_alert(services.approve_review(detection))
-            approved += 1
+            try:
+                review.accept_read(detection, reviewer=request.user.get_username())
+                approved += 1
+            except review.ReviewRefused as refusal:
+                refused.append(str(refusal))
         messages.success(request, f"{approved} detection(s) approved; their alerts are on the way.")
+        for reason in refused:
+            messages.warning(request, reason)
 
     @admin.action(description="Re-run OCR for the selected detections")
     def rerun_ocr(self, request: HttpRequest, queryset: QuerySet) -> None:
         for detection in queryset:
             hand_to_ocr(services.reset_for_ocr(detection))
         messages.success(request, f"OCR queued again for {queryset.count()} detection(s).")
+
+
+class ReviewDecisionForm(forms.ModelForm):
+    plate = forms.CharField(
+        max_length=20,
+        required=False,
+        label="Plate on the snapshot",
+        help_text="Leave the engine's read to accept it, or type the plate you see (e.g. 12가3456, 서울12가3456).",
+    )
+
+    class Meta:
+        model = ReviewItem
+        fields: tuple[str, ...] = ()
+
+    def clean_plate(self) -> str:
+        typed = self.cleaned_data["plate"].strip()
+        if "_correct" in self.data and normalise_plate(typed) is None:
+            raise forms.ValidationError("Not a Korean plate: e.g. 12가3456, 123가4567 or 서울12가3456.")
+        return typed
+
+
+@admin.register(ReviewItem)
+class ReviewQueueAdmin(admin.ModelAdmin):
+    """Detections waiting for a person: look at the snapshot, then accept the read or type
+    the plate. Either decision notifies the owner of the matched vehicle once."""
+
+    list_display = ("id", "thumbnail", "ocr_result", "ocr_confidence", "review_reason", "camera_id", "detected_at")
+    list_display_links = ("id", "thumbnail")
+    list_filter = ("camera_id",)
+    search_fields = ("ocr_result", "event_id")
+    ordering = ("detected_at",)
+    form = ReviewDecisionForm
+    fields = ("snapshot", "plate", "ocr_result", "ocr_confidence", "review_reason", *EVIDENCE_FIELDS[:6])
+    readonly_fields = ("snapshot", "ocr_result", "ocr_confidence", "review_reason", *EVIDENCE_FIELDS[:6])
+    change_form_template = "admin/detections/review_change_form.html"
+    Media = EvidenceMedia
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).filter(needs_review=True, status=Detection.Status.COMPLETED)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Detection | None = None) -> bool:
+        return False
+
+    @admin.display(description="snapshot")
+    def thumbnail(self, detection: Detection) -> str:
+        return snapshot_with_plate_box(detection, max_width=240)
+
+    @admin.display(description="snapshot")
+    def snapshot(self, detection: Detection) -> str:
+        return snapshot_with_plate_box(detection, max_width=960)
+
+    def get_form(self, request: HttpRequest, obj: Detection | None = None, **kwargs: object) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, **kwargs)
+        form.base_fields["plate"].initial = obj.ocr_result if obj else ""
+        return form
+
+    def save_model(self, request: HttpRequest, obj: Detection, form: forms.ModelForm, change: bool) -> None:
+        reviewer = request.user.get_username()
+        try:
+            if "_correct" in request.POST:
+                decided = review.correct_plate(obj, plate=form.cleaned_data["plate"], reviewer=reviewer)
+            else:
+                decided = review.accept_read(obj, reviewer=reviewer)
+        except review.ReviewRefused as refusal:
+            messages.error(request, str(refusal))
+            return
+        outcome = "the owner is being notified" if decided.vehicle_id else "no registered vehicle: nobody is notified"
+        messages.success(request, f"Detection {obj.pk}: plate {decided.reviewed_plate} recorded; {outcome}.")
+
+    def save_form(self, request: HttpRequest, form: forms.ModelForm, change: bool) -> Detection:
+        return form.instance  # the decision is recorded by the review service, not by a model save
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
+        pass  # nothing related is edited here
+
+    def response_change(self, request: HttpRequest, obj: Detection) -> HttpResponse:
+        # On to the next detection in the queue.
+        return HttpResponseRedirect(reverse("admin:detections_reviewitem_changelist"))

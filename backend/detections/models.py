@@ -26,8 +26,11 @@ class Detection(models.Model):
     image_verified_at = models.DateTimeField(null=True, blank=True)
     # [x, y, width, height] of the plate in the snapshot, when the edge found it.
     plate_bbox = models.JSONField(null=True, blank=True)
+    # The engine's read, kept as it was: a person's correction goes to reviewed_plate.
     ocr_result = models.CharField(max_length=20, null=True, blank=True)
     ocr_confidence = models.FloatField(null=True, blank=True)
+    # [x, y, width, height] of the region the engine read the plate from.
+    ocr_bbox = models.JSONField(null=True, blank=True)
     detected_at = models.DateTimeField()
     processed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -35,8 +38,13 @@ class Detection(models.Model):
     # ambiguous match. No push goes out for it until someone does.
     needs_review = models.BooleanField(default=False)
     review_reason = models.CharField(max_length=255, null=True, blank=True)
-    # How the vehicle was matched: "exact", "fuzzy" (one registered plate a confusable
-    # character or so away), or null.
+    # The review, next to the engine's read: the plate a person confirmed or typed, who
+    # (the admin user's name; users live in another database) and when.
+    reviewed_plate = models.CharField(max_length=20, null=True, blank=True)
+    reviewed_by = models.CharField(max_length=150, null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    # How the vehicle was matched: "exact", "fuzzy" (one registered plate a measured
+    # confusion away), "reviewed" (a person confirmed or corrected the plate), or null.
     plate_match = models.CharField(max_length=10, null=True, blank=True)
     error_message = models.TextField(null=True, blank=True)
     # When the OCR task was handed to the broker; a redelivered event with this set
@@ -80,6 +88,11 @@ class Detection(models.Model):
         return f"detection {self.pk} ({self.status})"
 
     @property
+    def plate(self) -> str | None:
+        """The plate this violation is about: a reviewer's over the engine's."""
+        return self.reviewed_plate or self.ocr_result
+
+    @property
     def overspeed_kmh(self) -> float:
         return self.detected_speed - self.speed_limit
 
@@ -118,3 +131,12 @@ class RejectedEvent(models.Model):
     @property
     def payload_excerpt(self) -> str:
         return bytes(self.payload[:500]).decode("utf-8", "replace")
+
+
+class ReviewItem(Detection):
+    """The review queue in the admin: completed detections a person must decide on."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "detection to review"
+        verbose_name_plural = "review queue"

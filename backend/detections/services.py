@@ -118,6 +118,7 @@ def complete_detection(
     vehicle_id: int | None,
     plate_match: str | None = None,
     review_reason: str | None = None,
+    bbox: tuple[int, int, int, int] | None = None,
 ) -> Detection:
     """Record the plate read. A `review_reason` flags the detection for a person (and holds
     back the push); a missing plate always does."""
@@ -125,6 +126,7 @@ def complete_detection(
         review_reason = "no valid plate read"
     detection.ocr_result = plate
     detection.ocr_confidence = confidence
+    detection.ocr_bbox = list(bbox) if bbox else None
     detection.vehicle_id = vehicle_id
     detection.plate_match = plate_match
     detection.processed_at = timezone.now()
@@ -136,6 +138,7 @@ def complete_detection(
     Detection.objects.filter(pk=detection.pk).exclude(status=Status.FAILED).update(
         ocr_result=plate,
         ocr_confidence=confidence,
+        ocr_bbox=detection.ocr_bbox,
         vehicle_id=vehicle_id,
         plate_match=plate_match,
         processed_at=detection.processed_at,
@@ -213,16 +216,36 @@ def purge_personal_data(detection_ids: list[int]) -> int:
     )
 
 
-def approve_review(detection: Detection) -> Detection:
-    """A person checked the read: the detection no longer waits for review."""
-    Detection.objects.filter(pk=detection.pk).update(needs_review=False, review_reason=None, updated_at=timezone.now())
-    detection.refresh_from_db()
+def record_review(detection_id: int, *, plate: str, vehicle_id: int | None, reviewer: str) -> Detection | None:
+    """A person confirmed or corrected the plate of a detection waiting for review.
+
+    The update is conditional on the detection still waiting, so two reviewers (or a
+    double click) record one review: the second gets None.
+    """
+    now = timezone.now()
+    updated = Detection.objects.filter(pk=detection_id, needs_review=True, status=Status.COMPLETED).update(
+        needs_review=False,
+        review_reason=None,
+        reviewed_plate=plate,
+        reviewed_by=reviewer[:150],
+        reviewed_at=now,
+        vehicle_id=vehicle_id,
+        plate_match="reviewed" if vehicle_id else None,
+        updated_at=now,
+    )
+    if not updated:
+        return None
+    detection = Detection.objects.get(pk=detection_id)
     log_transition(
         logger,
-        "detection review approved",
+        "detection reviewed",
         event_id=detection.event_id,
-        detection_id=detection.pk,
-        plate=detection.ocr_result,
+        detection_id=detection_id,
+        read=detection.ocr_result,
+        plate=plate,
+        corrected=plate != detection.ocr_result,
+        reviewer=reviewer,
+        vehicle_id=vehicle_id,
     )
     return detection
 

@@ -1,9 +1,10 @@
 """Where the licence plate might be in a full snapshot: ranked candidate boxes (OpenCV).
 
-Plates are light rectangles, about 4.7 times as wide as tall (520 x 110 mm; older ones
-2.2), crossed by dark, densely spaced strokes. Two cues find them: the black-hat
-transform (dark detail on a light ground) closed into text lines, and bright blobs of
-plate proportions. Every candidate is widened by the margins the recogniser was
+Plates are rectangles about 4.7 times as wide as tall (520 x 110 mm; two-line ones 2.0),
+crossed by densely spaced strokes, dark on white and yellow plates, light on old green
+ones. Two cues find them: the black-hat transform (dark detail on a light ground, and
+the same on the inverted image) closed into text lines, and bright blobs of plate
+proportions. Every candidate is widened by the margins the recogniser was
 trained with. A box the edge sent (`plate_bbox`) goes first.
 """
 
@@ -13,8 +14,9 @@ import cv2
 import numpy as np
 
 Box = tuple[int, int, int, int]  # x, y, width, height
-ASPECT = (1.8, 7.5)
+ASPECT = (1.3, 7.5)  # two-line plates are 2:1, less when cut loosely or seen at an angle
 MAX_WIDTH = 1280  # larger snapshots are searched scaled down
+MAX_CROP_HEIGHT = 300  # taller images are snapshots, never a plate crop
 
 
 def plate_candidates(gray: np.ndarray, *, hint: Box | None = None, limit: int = 5) -> list[Box]:
@@ -23,14 +25,19 @@ def plate_candidates(gray: np.ndarray, *, hint: Box | None = None, limit: int = 
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
     found = [
         (score, (int(x / scale), int(y / scale), int(w / scale), int(h / scale)))
-        for score, (x, y, w, h) in _text_lines(small) + _bright_rectangles(small)
+        # Dark characters on a light plate, and light ones on a dark (old green) plate.
+        for score, (x, y, w, h) in _text_lines(small) + _text_lines(255 - small) + _bright_rectangles(small)
     ]
     ranked = [_with_margins(box, width, height) for box in _suppress_overlaps(sorted(found, key=lambda i: -i[0]))]
     edge_box = _clamp(hint, width, height) if hint is not None else None
     candidates = ([edge_box] if edge_box else []) + ranked
     candidates = candidates[:limit]
-    # An image of plate proportions may be the plate itself (a crop): then it is a candidate too.
-    if ASPECT[0] <= width / height <= ASPECT[1] and (0, 0, width, height) not in candidates:
+    # A small image of plate proportions may be the plate itself (a crop): a candidate too.
+    if (
+        height <= MAX_CROP_HEIGHT
+        and ASPECT[0] <= width / height <= ASPECT[1]
+        and (0, 0, width, height) not in candidates
+    ):
         candidates = [*candidates[: limit - 1], (0, 0, width, height)]
     return candidates
 

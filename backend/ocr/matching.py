@@ -1,52 +1,27 @@
-"""Which registered vehicle a read plate belongs to.
+"""Which registered vehicle a read plate belongs to, and only when that is certain.
 
-Exact match first. Otherwise one registered plate within a small, confusion-aware edit
-distance is accepted and marked fuzzy: characters an OCR engine is known to mix up
-(8/0, 6/5, 어/아, 오/우, ...) cost half an edit. Several plates that close are
-ambiguous: no match, and the detection goes to review.
+An exact match of the read pushes (the read's confidence is checked apart from this).
+A near miss is accepted only when it differs from exactly one registered plate in
+OCR_FUZZY_MAX_CHARACTERS characters or fewer, every one of them a substitution the
+engine is measured to make (the confusion pairs `manage.py ocr_eval --confusions` writes
+from a held-out set next to the model), and no other registered plate is as close.
+Any other near miss names its reason, and the detection goes to review.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
 
 from backend.vehicles.selectors import vehicle_by_plate, vehicles_with_similar_plates
 
-_CONFUSABLE_GROUPS = (
-    "08",
-    "38",
-    "68",
-    "56",
-    "17",
-    "14",
-    "27",
-    "49",
-    "09",
-    "어아",
-    "오우",
-    "고구",
-    "노누",
-    "도두",
-    "로루",
-    "모무",
-    "보부",
-    "소수",
-    "조주",
-    "거가",
-    "너나",
-    "더다",
-    "러라",
-    "머마",
-    "버바",
-    "서사",
-    "저자",
-    "허하",
-    "호하",
-)
-CONFUSABLE = {frozenset(group) for group in _CONFUSABLE_GROUPS}
+logger = logging.getLogger(__name__)
 
 
 class MatchKind(StrEnum):
@@ -60,30 +35,64 @@ class VehicleMatch:
     kind: MatchKind | None
     ambiguous: bool = False
     candidates: tuple[str, ...] = ()
+    # Why a near registered plate was not taken: a person should look (None: nothing near).
+    refused: str | None = None
 
 
-def plate_distance(a: str, b: str) -> float:
-    """Weighted Levenshtein distance: confusable substitutions cost 0.5, other edits 1."""
-    previous = [float(i) for i in range(len(b) + 1)]
-    for i, ca in enumerate(a, start=1):
-        current = [float(i)]
-        for j, cb in enumerate(b, start=1):
-            substitution = 0.0 if ca == cb else (0.5 if frozenset((ca, cb)) in CONFUSABLE else 1.0)
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + substitution))
-        previous = current
-    return previous[-1]
+@lru_cache(maxsize=4)
+def _confusion_pairs(path: str) -> frozenset[frozenset[str]]:
+    try:
+        pairs = json.loads(Path(path).read_text(encoding="utf-8"))["pairs"]
+    except (OSError, ValueError, KeyError) as error:
+        logger.warning("no confusion pairs at %s (%s): near misses all go to review", path, error)
+        return frozenset()
+    return frozenset(frozenset((pair["read"], pair["truth"])) for pair in pairs)
+
+
+def confusion_pairs() -> frozenset[frozenset[str]]:
+    """Character pairs the shipped engine was measured to mix up, in either direction."""
+    return _confusion_pairs(str(settings.OCR_CONFUSIONS_FILE))
+
+
+def differing_characters(read: str, registered: str) -> list[tuple[str, str]] | None:
+    """The substituted (read, registered) characters, or None when the lengths differ:
+    a dropped or extra character is never explained by a confusion."""
+    if len(read) != len(registered):
+        return None
+    return [(a, b) for a, b in zip(read, registered, strict=True) if a != b]
 
 
 def match_vehicle(plate: str) -> VehicleMatch:
     vehicle = vehicle_by_plate(plate)
     if vehicle is not None:
         return VehicleMatch(vehicle.pk, MatchKind.EXACT)
-    limit = settings.OCR_FUZZY_MAX_DISTANCE
-    if limit <= 0:
+    limit = settings.OCR_FUZZY_MAX_CHARACTERS
+    near = []
+    for candidate in vehicles_with_similar_plates(plate):
+        differences = differing_characters(plate, candidate.plate_number)
+        if differences is not None and 0 < len(differences) <= max(1, limit):
+            near.append((candidate, differences))
+        elif differences is None and abs(len(plate) - len(candidate.plate_number)) == 1:
+            near.append((candidate, None))
+    if not near:
         return VehicleMatch(None, None)
-    close = [v for v in vehicles_with_similar_plates(plate) if plate_distance(plate, v.plate_number) <= limit]
-    if len(close) == 1:
-        return VehicleMatch(close[0].pk, MatchKind.FUZZY, candidates=(close[0].plate_number,))
-    if len(close) > 1:
-        return VehicleMatch(None, None, ambiguous=True, candidates=tuple(v.plate_number for v in close))
-    return VehicleMatch(None, None)
+    closest = min(len(d) if d is not None else 1 for _, d in near)
+    tied = [(v, d) for v, d in near if (len(d) if d is not None else 1) == closest]
+    if len(tied) > 1:
+        return VehicleMatch(None, None, ambiguous=True, candidates=tuple(v.plate_number for v, _ in tied))
+    vehicle, differences = tied[0]
+    if limit == 0:
+        return VehicleMatch(None, None, candidates=(vehicle.plate_number,), refused="fuzzy matching is off")
+    if differences is None:
+        return VehicleMatch(
+            None, None, candidates=(vehicle.plate_number,), refused="a character more or less than the registered plate"
+        )
+    unexplained = [f"{a}→{b}" for a, b in differences if frozenset((a, b)) not in confusion_pairs()]
+    if unexplained:
+        return VehicleMatch(
+            None,
+            None,
+            candidates=(vehicle.plate_number,),
+            refused=f"differs by {', '.join(unexplained)}, not a measured confusion",
+        )
+    return VehicleMatch(vehicle.pk, MatchKind.FUZZY, candidates=(vehicle.plate_number,))

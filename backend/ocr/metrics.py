@@ -1,5 +1,6 @@
 from prometheus_client import Counter, Histogram
 
+# result: exact, fuzzy, ambiguous, near_miss (a near registered plate refused), unmatched, no_plate
 READS = Counter("speedcam_ocr_reads_total", "Plate reads by result", ["result"])
 DETECTED_TO_READ_SECONDS = Histogram(
     "speedcam_ocr_detected_to_read_seconds",

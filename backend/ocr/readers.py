@@ -15,8 +15,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from PIL import Image
 
+from backend.contracts.plates import normalise_plate
 from backend.ocr.localise import plate_candidates
-from backend.ocr.plates import normalise_plate
+from backend.ocr.plate_model.lines import recogniser_line
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,10 @@ class EasyOcrPlateReader:
         best = PlateRead(text=None, confidence=None)
         hint = tuple(plate_bbox) if plate_bbox else None
         for x, y, w, h in plate_candidates(gray, hint=hint, limit=self.max_candidates):
-            results = self.reader.recognize(gray, horizontal_list=[[x, x + w, y, y + h]], free_list=[], detail=1)
+            # Dark on light, two-line plates as one line (top line first), as the model was trained.
+            line = recogniser_line(gray[y : y + h, x : x + w])
+            box = [0, line.shape[1], 0, line.shape[0]]
+            results = self.reader.recognize(line, horizontal_list=[box], free_list=[], detail=1)
             for _, text, confidence in results:
                 plate = normalise_plate(text)
                 if plate and (best.confidence is None or confidence > best.confidence):

@@ -46,3 +46,14 @@ def test_waiting_for_an_unfinished_detection_fails_with_a_message() -> None:
     _detection("ev-2", "processing")
     with pytest.raises(CommandError, match="did not reach a final state"):
         call_command("show_detections", "ev-2", "--wait", "0.5", stdout=StringIO())
+
+
+def test_a_detection_waiting_for_review_is_final_and_says_why() -> None:
+    detection = _detection("ev-3", "completed")
+    Detection.objects.filter(pk=detection.pk).update(
+        ocr_result="56라7891", needs_review=True, review_reason="ambiguous match: 56라7890, 56라7892"
+    )
+    out = StringIO()
+    call_command("show_detections", "ev-3", "--wait", "5", stdout=out)
+    row = out.getvalue().splitlines()[1]
+    assert "56라7891" in row and row.endswith("review: ambiguous match: 56라7890, 56라7892")

@@ -1,6 +1,7 @@
 """The real engine: EasyOCR's Reader with the model this project trains and ships,
-offline, on plate crops and on full road snapshots set in typefaces training never saw
-(tests/ocr/data, written by `python -m backend.ocr.plate_model heldout`)."""
+offline, on plate crops and full road snapshots in the real plate typeface (every layout)
+and in fonts training never saw, rendered from seeds training never used (tests/ocr/data,
+written by `python -m backend.ocr.plate_model heldout`)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ import cv2
 import numpy as np
 import pytest
 
+from backend.ocr.plate_model.typeface import LAYOUTS
 from backend.ocr.readers import EasyOcrPlateReader, build_plate_reader
+from tests.support.processes import DB_NAME_VARIABLES
 from tests.support.services import REPO_ROOT
 
 DATA = Path(__file__).parent / "data"
-# Measured on the shipped model (README "How plates are read"); the bars sit a little below.
-MIN_CROP_EXACT = 0.85  # measured 93.3 %
-MIN_SCENE_EXACT = 0.85  # measured 95.8 % (23 of 24)
+# Measured on the shipped model (README "Reading plates"); the bars sit a little below.
+MIN_CROP_EXACT = 0.83  # measured 88.6 % (124 of 140)
+MIN_SCENE_EXACT = 0.9  # measured 96.7 % (29 of 30)
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +62,17 @@ def test_the_engine_loads_and_reads_offline(reader) -> None:
     assert not (Path.home() / ".EasyOCR" / "model" / "korean_g2.pth").exists()
 
 
-def test_held_out_crops(reader) -> None:
-    results = [(plate, reader.read(data).text) for _, data, plate in labelled(DATA / "crops")]
-    exact = sum(expected == got for expected, got in results) / len(results)
+def test_held_out_crops(reader, settings) -> None:
+    results = [(plate, reader.read(data)) for _, data, plate in labelled(DATA / "crops")]
+    exact = sum(expected == read.text for expected, read in results) / len(results)
     assert exact >= MIN_CROP_EXACT, results
+    # Calibrated: what passes the review threshold is right (at most one slip in 140).
+    unreviewed_misreads = [
+        (expected, read)
+        for expected, read in results
+        if read.text and read.text != expected and read.confidence >= settings.OCR_REVIEW_CONFIDENCE
+    ]
+    assert len(unreviewed_misreads) <= 1, unreviewed_misreads
 
 
 def test_full_snapshots_are_localised_and_read(reader) -> None:
@@ -90,9 +100,20 @@ def test_an_edge_box_leads_to_the_plate(reader) -> None:
         assert box[0] <= x + w / 2 <= box[0] + box[2] and box[1] <= y + h / 2 <= box[1] + box[3]
 
 
+@pytest.mark.django_db(databases="__all__")
 def test_read_plate_and_ocr_eval_commands() -> None:
+    from django.db import connections
+
+    # read_plate decides as the worker does, against the (test) vehicle registry.
+    databases = {DB_NAME_VARIABLES[alias]: connections[alias].settings_dict["NAME"] for alias in DB_NAME_VARIABLES}
     # Any attempt to reach the internet would go to a closed port.
-    env = {**os.environ, "OCR_MOCK": "false", "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+    env = {
+        **os.environ,
+        **databases,
+        "OCR_MOCK": "false",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+    }
     env_args = {"cwd": REPO_ROOT, "capture_output": True, "text": True, "timeout": 300, "env": env}
     images = sorted((DATA / "scenes").glob("*.jpg"))[:2]
     result = subprocess.run(
@@ -100,10 +121,16 @@ def test_read_plate_and_ocr_eval_commands() -> None:
     )
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["file"] for line in lines] == [str(path) for path in images]
-    assert all(set(line) == {"file", "plate", "confidence", "bbox", "ms"} for line in lines)
+    assert all(
+        set(line) == {"file", "plate", "confidence", "bbox", "ms", "needs_review", "review_reason"} for line in lines
+    )
+    assert all(line["needs_review"] == (line["review_reason"] is not None) for line in lines)
     result = subprocess.run(
         [sys.executable, "manage.py", "ocr_eval", str(DATA / "crops"), "--json"], check=True, **env_args
     )
     report = json.loads(result.stdout.splitlines()[-1])
-    assert report["images"] == 120 and 0 <= report["exact_match"] <= report["character_accuracy"] <= 1
+    assert report["images"] == 140 and 0 <= report["exact_match"] <= report["character_accuracy"] <= 1
     assert set(report["latency_ms"]) == {"p50", "p95", "p99", "mean"}
+    assert set(report["groups"]) == {f"{layout} crops" for layout in LAYOUTS} | {"font crops"}
+    assert [row["threshold"] for row in report["thresholds"]][:3] == [0.0, 0.3, 0.5]
+    assert 0 <= report["suggested_review_confidence"] <= 0.99

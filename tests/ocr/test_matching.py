@@ -1,53 +1,106 @@
-"""Vehicle matching: exact first, then one confusion-aware near miss, never a guess between several."""
+"""Vehicle matching: exact, or a near miss the engine is measured to make towards exactly
+one registered plate; everything else goes to review with its reason."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from backend.ocr.matching import MatchKind, VehicleMatch, match_vehicle, plate_distance
-from backend.ocr.services import review_reason
+from backend.ocr.matching import MatchKind, VehicleMatch, differing_characters, match_vehicle
+from backend.ocr.readers import PlateRead
+from backend.ocr.services import judge_read, review_reason
 from backend.vehicles.models import Vehicle
 
 
-@pytest.mark.parametrize(
-    ("a", "b", "distance"),
-    [
-        ("12가3456", "12가3456", 0.0),
-        ("12가3452", "12가3456", 1.0),  # 2/6: not a known confusion
-        ("12가3486", "12가3456", 1.0),
-        ("12가3450", "12가3458", 0.5),  # 0/8: a known confusion
-        ("12거3456", "12가3456", 0.5),  # 거/가
-        ("123가3456", "12가3456", 1.0),  # a digit too many
-        ("12나3456", "12가3456", 1.0),
-    ],
-)
-def test_confusable_characters_cost_half_an_edit(a: str, b: str, distance: float) -> None:
-    assert plate_distance(a, b) == distance
+@pytest.fixture
+def measured_confusions(settings, tmp_path: Path) -> None:
+    """As `ocr_eval --confusions` writes them: 3 read for 5, and 다 read for 가."""
+    path = tmp_path / "confusions.json"
+    pairs = [{"read": "3", "truth": "5", "count": 4}, {"read": "다", "truth": "가", "count": 2}]
+    path.write_text(json.dumps({"pairs": pairs}, ensure_ascii=False), encoding="utf-8")
+    settings.OCR_CONFUSIONS_FILE = path
+    settings.OCR_FUZZY_MAX_CHARACTERS = 1
+    settings.OCR_REVIEW_CONFIDENCE = 0.8
 
 
-@pytest.mark.django_db(databases=["vehicles_db"])
-def test_exact_then_fuzzy_then_ambiguous(settings) -> None:
-    settings.OCR_FUZZY_MAX_DISTANCE = 1.0
+def test_differing_characters() -> None:
+    assert differing_characters("12가3456", "12가3456") == []
+    assert differing_characters("12다3436", "12가3456") == [("다", "가"), ("3", "5")]
+    assert differing_characters("123가3456", "12가3456") is None
+
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def test_an_exact_match(measured_confusions) -> None:
     exact = Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
-    assert match_vehicle("12가3456").vehicle_id == exact.pk and match_vehicle("12가3456").kind == MatchKind.EXACT
+    assert match_vehicle("12가3456") == VehicleMatch(exact.pk, MatchKind.EXACT)
 
-    fuzzy = match_vehicle("12가3450")  # one digit away from exactly one registered plate
-    assert fuzzy.vehicle_id == exact.pk and fuzzy.kind == MatchKind.FUZZY
 
-    Vehicle.objects.create(plate_number="12가3458", owner_name="을")
-    ambiguous = match_vehicle("12가3459")  # one edit from both
-    assert ambiguous.vehicle_id is None and ambiguous.ambiguous
-    assert set(ambiguous.candidates) == {"12가3456", "12가3458"}
+def test_a_measured_confusion_towards_one_plate_matches(measured_confusions) -> None:
+    vehicle = Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
+    for read in ("12가3436", "12다3456"):  # 3 for 5, 다 for 가: both measured
+        match = match_vehicle(read)
+        assert match.vehicle_id == vehicle.pk and match.kind == MatchKind.FUZZY
 
-    assert match_vehicle("99허9999").vehicle_id is None and not match_vehicle("99허9999").ambiguous
-    settings.OCR_FUZZY_MAX_DISTANCE = 0
-    assert match_vehicle("12가3450").vehicle_id is None
+
+def test_an_unmeasured_difference_goes_to_review(measured_confusions) -> None:
+    Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
+    match = match_vehicle("12가3457")  # 7 for 6: never measured
+    assert match.vehicle_id is None and match.refused == "differs by 7→6, not a measured confusion"
+    assert review_reason("12가3457", 0.99, match) == (
+        "near registered 12가3456: differs by 7→6, not a measured confusion"
+    )
+    dropped = match_vehicle("2가3456")  # a dropped first digit is never a confusion
+    assert dropped.vehicle_id is None and dropped.refused
+
+
+def test_two_registered_plates_as_close_are_ambiguous(measured_confusions) -> None:
+    Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
+    Vehicle.objects.create(plate_number="12가3436", owner_name="을")
+    match = match_vehicle("12가3446")
+    assert match.vehicle_id is None and match.ambiguous
+    assert set(match.candidates) == {"12가3456", "12가3436"}
+
+
+def test_a_confusion_with_two_differences_is_not_taken(measured_confusions) -> None:
+    Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
+    assert match_vehicle("12다3436").vehicle_id is None
+
+
+def test_fuzzy_matching_off_sends_near_misses_to_review(measured_confusions, settings) -> None:
+    Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
+    settings.OCR_FUZZY_MAX_CHARACTERS = 0
+    match = match_vehicle("12가3436")
+    assert match.vehicle_id is None and match.refused == "fuzzy matching is off"
+
+
+def test_nothing_near_is_just_unmatched(measured_confusions) -> None:
+    Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
+    verdict = judge_read(PlateRead("99허9999", 0.99))
+    assert verdict.match == VehicleMatch(None, None) and verdict.review_reason is None
+
+
+def test_a_doubtful_misread_that_is_another_registered_plate_is_held_by_the_confidence_rule(
+    measured_confusions,
+) -> None:
+    """The car is 12가3456; the engine misreads 12가3436, which is someone else's car."""
+    Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
+    bystander = Vehicle.objects.create(plate_number="12가3436", owner_name="을")
+    doubtful = judge_read(PlateRead("12가3436", 0.62))
+    assert doubtful.match.vehicle_id == bystander.pk  # an exact match to the wrong owner ...
+    assert doubtful.review_reason == "low confidence 0.62 < 0.80"  # ... held back for a person
+    confident = judge_read(PlateRead("12가3436", 0.97))
+    assert confident.review_reason is None and confident.match.kind == MatchKind.EXACT
 
 
 def test_review_reasons(settings) -> None:
     settings.OCR_REVIEW_CONFIDENCE = 0.6
     assert review_reason(None, None, VehicleMatch(None, None)) == "no valid plate read"
     assert review_reason("12가3456", 0.4, VehicleMatch(1, MatchKind.EXACT)).startswith("low confidence 0.40")
+    assert review_reason("12가3456", None, VehicleMatch(1, MatchKind.EXACT)).startswith("low confidence none")
     assert review_reason("12가3456", 0.9, VehicleMatch(None, None, ambiguous=True, candidates=("a", "b"))) == (
         "ambiguous match: a, b"
     )

@@ -21,9 +21,11 @@ def test_faces_are_split_into_training_and_held_out() -> None:
 def test_a_short_run_writes_model_files_that_easyocr_loads_offline(tmp_path: Path) -> None:
     import easyocr
 
-    result = train(minutes=0.1, pool=300, seed=3, out=tmp_path, log=lambda line: None)
+    result = train(minutes=0.1, pool=300, seed=3, out=tmp_path, report_every_s=2, log=lambda line: None)
     assert (tmp_path / "model" / "plate_ko.pth").is_file() and (tmp_path / "training.json").is_file()
-    assert result["held_out_faces"] and 0 <= result["held_out_exact"] <= 1
+    assert result["held_out_faces"] and 0 <= result["held_out_fonts_exact"] <= 1 and 0 <= result["val_exact"] <= 1
+    assert result["layouts"] == ["white-7", "white-8", "green-1line", "green-2line", "yellow-2line"]
+    assert (tmp_path / "training-curve.png").read_bytes()[:4] == b"\x89PNG"  # the curve, next to the log
     reader = easyocr.Reader(
         ["ko"],
         gpu=False,

@@ -4,7 +4,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from backend.ocr.plate_model.train import MODELS_DIR, train
+from backend.ocr.plate_model.train import MODELS_DIR, TYPEFACE_SHARE, train
+from backend.ocr.plate_model.typeface import LAYOUTS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,15 +18,39 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--threads", type=int, default=2)
     run.add_argument("--out", type=Path, default=MODELS_DIR)
     run.add_argument("--resume", action="store_true", help="start from the weights already in --out")
+    run.add_argument("--init-from", type=Path, help="start from a model directory's compatible layers")
     run.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (cosine decay)")
-    held_out = commands.add_parser("heldout", help="write an evaluation set in faces training never sees")
+    run.add_argument(
+        "--typeface-share", type=float, default=TYPEFACE_SHARE, help="share of crops in the real plate typeface"
+    )
+    held_out = commands.add_parser(
+        "heldout", help="write an evaluation set from seeds training never uses (real typeface, held-out fonts)"
+    )
     held_out.add_argument("--out", type=Path, required=True)
-    held_out.add_argument("--crops", type=int, default=100, help="plate crops (as a localiser cuts them)")
-    held_out.add_argument("--scenes", type=int, default=0, help="full 1280x720 road snapshots")
+    held_out.add_argument("--crops", type=int, default=100, help="plate crops per layout (as a localiser cuts them)")
+    held_out.add_argument("--scenes", type=int, default=0, help="full 1280x720 road snapshots per layout")
+    held_out.add_argument("--font-crops", type=int, default=0, help="crops set in fonts training never sees")
+    held_out.add_argument("--layout", action="append", choices=LAYOUTS, help="only these layouts (repeatable)")
     held_out.add_argument("--seed", type=int, default=2026)
+    snapshot = commands.add_parser(
+        "snapshot", help="write a 1280x720 road snapshot with a plate in the real typeface (demo, samples)"
+    )
+    snapshot.add_argument("--plate", required=True, help="e.g. 12가3456, 123가4567, 서울12가3456")
+    snapshot.add_argument("--layout", choices=LAYOUTS, default="white-7")
+    snapshot.add_argument("--seed", type=int, default=1)
+    snapshot.add_argument("--out", type=Path, required=True, help="the JPEG to write")
     args = parser.parse_args(argv)
+    if args.command == "snapshot":
+        return write_snapshot(args.out, plate=args.plate, layout=args.layout, seed=args.seed)
     if args.command == "heldout":
-        write_held_out_set(args.out, crops=args.crops, scenes=args.scenes, seed=args.seed)
+        write_held_out_set(
+            args.out,
+            crops=args.crops,
+            scenes=args.scenes,
+            font_crops=args.font_crops,
+            layouts=tuple(args.layout or LAYOUTS),
+            seed=args.seed,
+        )
         return 0
     train(
         minutes=args.minutes,
@@ -34,40 +59,75 @@ def main(argv: list[str] | None = None) -> int:
         out=args.out,
         threads=args.threads,
         resume=args.resume,
+        init_from=args.init_from,
         lr=args.lr,
+        typeface_share=args.typeface_share,
         log=lambda line: print(line, flush=True),
     )
     return 0
 
 
-def write_held_out_set(out: Path, *, crops: int, scenes: int, seed: int) -> None:
-    """Images plus labels.json ({filename: plate}), the input of `manage.py ocr_eval`."""
+def write_snapshot(out: Path, *, plate: str, layout: str, seed: int) -> int:
+    """A road snapshot carrying `plate`; the plate also goes into the JPEG comment, which is
+    all the OCR stand-in (OCR_MOCK=true) reads."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from backend.contracts.plates import normalise_plate
+    from backend.ocr.plate_model.scenes import road_scene
+    from backend.ocr.plate_model.typeface import render_typeface_plate
+
+    if normalise_plate(plate) != plate:
+        print(f"error: {plate!r} is not a Korean plate (e.g. 12가3456, 123가4567, 서울12가3456)", file=sys.stderr)
+        return 2
+    rng = np.random.default_rng(seed)
+    image, _ = road_scene(render_typeface_plate(plate, layout, rng), rng)
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(image)).save(buffer, format="JPEG", quality=90, comment=plate.encode("utf-8"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(buffer.getvalue())
+    return 0
+
+
+def write_held_out_set(
+    out: Path, *, crops: int, scenes: int, font_crops: int = 0, layouts: tuple[str, ...] = LAYOUTS, seed: int
+) -> None:
+    """Images plus labels.json ({filename: plate}), the input of `manage.py ocr_eval`.
+    File names start with the layout (white-7-crop-0003.png), which ocr_eval reports by."""
     import json
 
     import cv2
     import numpy as np
 
-    from backend.ocr.plate_model.render import korean_faces, plate_crop, random_plate, split_faces
+    from backend.ocr.plate_model.render import korean_faces, plate_crop, random_plate, split_faces, typeface_crop
     from backend.ocr.plate_model.scenes import road_scene
+    from backend.ocr.plate_model.typeface import random_text, render_typeface_plate
 
-    _, faces = split_faces(korean_faces())
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
-    labels = {}
-    for index in range(crops):
-        text = random_plate(rng)
-        crop = plate_crop(text, faces[index % len(faces)], rng)
-        name = f"crop-{index:04d}.png"
-        cv2.imwrite(str(out / name), crop)
-        labels[name] = text
-    boxes = {}
-    for index in range(scenes):
-        text = random_plate(rng)
-        image, box = road_scene(text, faces[index % len(faces)], rng)
-        name = f"scene-{index:04d}.jpg"
-        (out / name).write_bytes(image)
-        labels[name] = text
-        boxes[name] = list(box)
+    labels, boxes = {}, {}
+    for layout in layouts:
+        for index in range(crops):
+            text = random_text(layout, rng)
+            name = f"{layout}-crop-{index:04d}.png"
+            cv2.imwrite(str(out / name), typeface_crop(text, layout, rng, unfold=False))
+            labels[name] = text
+        for index in range(scenes):
+            text = random_text(layout, rng)
+            image, box = road_scene(render_typeface_plate(text, layout, rng), rng)
+            name = f"{layout}-scene-{index:04d}.jpg"
+            (out / name).write_bytes(image)
+            labels[name] = text
+            boxes[name] = list(box)
+    if font_crops:
+        _, faces = split_faces(korean_faces())
+        for index in range(font_crops):
+            text = random_plate(rng)
+            name = f"font-crop-{index:04d}.png"
+            cv2.imwrite(str(out / name), plate_crop(text, faces[index % len(faces)], rng, unfold=False))
+            labels[name] = text
     (out / "labels.json").write_text(json.dumps(labels, ensure_ascii=False, indent=1), encoding="utf-8")
     if boxes:  # where each plate really is, for localisation tests
         (out / "boxes.json").write_text(json.dumps(boxes, indent=1), encoding="utf-8")

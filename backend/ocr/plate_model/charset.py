@@ -1,8 +1,11 @@
-"""What a Korean plate can hold: 2-3 digits, one registered Hangul syllable, 4 digits."""
+"""The recogniser's output alphabet: digits, the issued syllables, and the syllables of
+the region names on older plates. Its order is fixed by the shipped model."""
 
 from __future__ import annotations
 
-DIGITS = "0123456789"
-# The syllables issued on plates: private cars, commercial (아바사자), rental (하허호), delivery (배).
-HANGUL = "가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주아바사자하허호배"
-CHARACTERS = DIGITS + HANGUL
+from backend.contracts.plates import DIGITS, HANGUL, REGIONS
+
+REGION_SYLLABLES = "".join(sorted({ch for region in REGIONS for ch in region} - set(HANGUL)))
+CHARACTERS = DIGITS + HANGUL + REGION_SYLLABLES
+
+__all__ = ["CHARACTERS", "DIGITS", "HANGUL", "REGIONS", "REGION_SYLLABLES"]

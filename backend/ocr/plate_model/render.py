@@ -19,6 +19,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from backend.ocr.plate_model.charset import DIGITS, HANGUL
+from backend.ocr.plate_model.lines import recogniser_line
+from backend.ocr.plate_model.typeface import TWO_LINE_LAYOUTS, render_typeface_plate
 
 IMG_H = 32
 HELD_OUT_FAMILIES = ("Noto", "NanumBarunGothic")
@@ -109,8 +111,8 @@ def render_plate_image(text: str, face: Face, rng: np.random.Generator) -> np.nd
     return np.array(plate)
 
 
-def damage(plate: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Perspective, rotation, cropping, resolution, blur, noise, light and JPEG."""
+def damage(plate: np.ndarray, rng: np.random.Generator, *, height_scale: float = 1.0) -> np.ndarray:
+    """Perspective, rotation, cropping, resolution, then what real cameras add (camera_effects)."""
     h, w = plate.shape
     background = int(rng.integers(30, 200))
     margin = int(max(h, w) * 0.25)
@@ -132,24 +134,77 @@ def damage(plate: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     xa, ya = int(max(0, x0 - mx)), int(max(0, y0 - my))
     xb, yb = int(min(warped.shape[1], x1 + mx)), int(min(warped.shape[0], y1 + my))
     crop = warped[ya:yb, xa:xb]
-    target_h = int(rng.integers(24, 100))
+    # Most roadside plates are small: 20-40 px high for a one-line plate.
+    target_h = int((rng.integers(20, 41) if rng.random() < 0.6 else rng.integers(40, 100)) * height_scale)
     crop = cv2.resize(
         crop, (max(8, int(crop.shape[1] * target_h / crop.shape[0])), target_h), interpolation=cv2.INTER_AREA
     )
-    if rng.random() < 0.7:
+    return camera_effects(crop, rng)
+
+
+def camera_effects(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Motion blur along the direction of travel, low light and IR-like grey, glare and
+    over-exposure, a partly covered frame, blur, noise, and JPEG at quality 60-95."""
+    crop = crop.astype(np.float32)
+    h, w = crop.shape
+    if rng.random() < 0.2:  # a plate holder, mud or a tow bar over part of the frame
+        shade = float(rng.choice([rng.uniform(0, 60), rng.uniform(180, 255)]))
+        depth = max(1, int(h * rng.uniform(0.05, 0.18)))
+        if rng.random() < 0.5:
+            rows = slice(0, depth) if rng.random() < 0.5 else slice(h - depth, h)
+            cols = slice(int(w * rng.uniform(0, 0.5)), int(w * rng.uniform(0.5, 1)))
+        else:
+            span = max(1, int(w * rng.uniform(0.03, 0.08)))
+            rows, cols = slice(0, h), (slice(0, span) if rng.random() < 0.5 else slice(w - span, w))
+        crop[rows, cols] = shade
+    if rng.random() < 0.3:  # motion blur: vehicles move mostly up or down the image
+        length = int(rng.integers(3, max(4, int(h * 0.15)) + 1))
+        kernel = np.zeros((length, length), np.float32)
+        kernel[:, length // 2] = 1.0
+        rotation = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), float(rng.uniform(-30, 30)), 1.0)
+        kernel = cv2.warpAffine(kernel, rotation, (length, length))
+        crop = cv2.filter2D(crop, -1, kernel / max(kernel.sum(), 1e-6))
+    elif rng.random() < 0.7:
         crop = cv2.GaussianBlur(crop, (0, 0), float(rng.uniform(0.3, 1.1)))
-    crop = crop.astype(np.float32) * rng.uniform(0.6, 1.3) + rng.uniform(-40, 40)
-    crop += rng.normal(0, rng.uniform(0, 10), crop.shape)
+    light = rng.random()
+    if light < 0.15:  # dusk: dark, flat, noisy
+        crop = crop * rng.uniform(0.25, 0.5) + rng.uniform(0, 15)
+        crop += rng.normal(0, rng.uniform(2, 7), crop.shape)
+    elif light < 0.25:  # infrared: the retroreflective plate glows, contrast is harsh
+        crop = 255.0 * np.power(np.clip(crop / 255.0, 0, 1), rng.uniform(0.4, 0.7))
+        crop = (crop - crop.mean()) * rng.uniform(1.2, 1.8) + crop.mean()
+    elif light < 0.35:  # over-exposure
+        crop = crop * rng.uniform(1.3, 1.9) + rng.uniform(0, 40)
+    else:
+        crop = crop * rng.uniform(0.6, 1.3) + rng.uniform(-40, 40)
+    if rng.random() < 0.15:  # glare: a bright spot from the sun or a headlamp
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+        radius = rng.uniform(0.15, 0.4) * h
+        crop += rng.uniform(60, 160) * np.exp(-((yy - cy) ** 2 + ((xx - cx) / 2) ** 2) / (2 * radius**2))
+    crop += rng.normal(0, rng.uniform(0, 8), crop.shape)
     crop = np.clip(crop, 0, 255).astype(np.uint8)
-    if rng.random() < 0.8:
+    if rng.random() < 0.85:
         buffer = io.BytesIO()
-        Image.fromarray(crop).save(buffer, format="JPEG", quality=int(rng.integers(30, 96)))
+        Image.fromarray(crop).save(buffer, format="JPEG", quality=int(rng.integers(60, 96)))
         crop = np.array(Image.open(buffer))
     return crop
 
 
-def plate_crop(text: str, face: Face, rng: np.random.Generator) -> np.ndarray:
-    return damage(render_plate_image(text, face, rng), rng)
+def plate_crop(text: str, face: Face, rng: np.random.Generator, *, unfold: bool = True) -> np.ndarray:
+    """A font-rendered plate as the localiser would cut it from a snapshot; `unfold`: as
+    the recogniser gets it."""
+    crop = damage(render_plate_image(text, face, rng), rng)
+    return recogniser_line(crop) if unfold else crop
+
+
+def typeface_crop(text: str, layout: str, rng: np.random.Generator, *, unfold: bool = True) -> np.ndarray:
+    """A plate in the real typeface as the localiser would cut it from a snapshot; `unfold`:
+    as the recogniser gets it."""
+    plate = cv2.cvtColor(render_typeface_plate(text, layout, rng), cv2.COLOR_BGR2GRAY)
+    # Two-line plates are 170 mm high against 110: at the same distance they are taller.
+    crop = damage(plate, rng, height_scale=1.5 if layout in TWO_LINE_LAYOUTS else 1.0)
+    return recogniser_line(crop) if unfold else crop
 
 
 def to_model_height(gray: np.ndarray) -> np.ndarray:

@@ -1,18 +1,17 @@
 """Full synthetic road snapshots (1280x720 and up) with a plate of known text, for
-evaluating localisation plus recognition and for the OCR benchmark."""
+evaluating localisation plus recognition, for the OCR benchmark and for the demo."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from backend.ocr.plate_model.render import Face, render_plate_image
-
 
 def road_scene(
-    text: str, face: Face, rng: np.random.Generator, *, width: int = 1280, height: int = 720
+    plate: np.ndarray, rng: np.random.Generator, *, width: int = 1280, height: int = 720
 ) -> tuple[bytes, tuple[int, int, int, int]]:
-    """A JPEG of a car's rear on a road with the plate `text`, and the plate's box."""
+    """A JPEG of a car's rear on a road carrying `plate` (a rendered plate, grey or BGR),
+    and the plate's box."""
     scene = np.zeros((height, width, 3), np.uint8)
     horizon = int(height * rng.uniform(0.15, 0.3))
     scene[:horizon] = (int(rng.integers(150, 220)), int(rng.integers(150, 200)), int(rng.integers(120, 170)))
@@ -33,8 +32,10 @@ def road_scene(
     cv2.rectangle(scene, (x0 + car_w // 6, y0 + car_h // 20), (x0 + car_w * 5 // 6, y0 + car_h // 3), (60, 50, 40), -1)
     for lx in (x0 + car_w // 20, x0 + car_w * 17 // 20):
         cv2.rectangle(scene, (lx, y0 + car_h // 2), (lx + car_w // 8, y0 + car_h * 3 // 5), (30, 30, 200), -1)
-    plate = render_plate_image(text, face, rng)
-    plate_w = int(car_w * rng.uniform(0.28, 0.4))
+    if plate.ndim == 2:
+        plate = cv2.cvtColor(plate, cv2.COLOR_GRAY2BGR)
+    # A 520 mm plate on a 1.8 m wide car; a two-line plate is 336 mm wide.
+    plate_w = int(car_w * rng.uniform(0.26, 0.34) * (0.65 if plate.shape[1] / plate.shape[0] < 3 else 1.0))
     plate_h = max(12, int(plate_w * plate.shape[0] / plate.shape[1]))
     px, py = cx - plate_w // 2, y0 + int(car_h * rng.uniform(0.62, 0.72))
     src = np.float32([[0, 0], [plate.shape[1], 0], [plate.shape[1], plate.shape[0]], [0, plate.shape[0]]])
@@ -43,9 +44,8 @@ def road_scene(
         np.float32
     )
     warp = cv2.getPerspectiveTransform(src, dst)
-    plate_bgr = cv2.cvtColor(plate, cv2.COLOR_GRAY2BGR)
-    layer = cv2.warpPerspective(plate_bgr, warp, (width, height))
-    mask = cv2.warpPerspective(np.full(plate.shape, 255, np.uint8), warp, (width, height))
+    layer = cv2.warpPerspective(plate, warp, (width, height))
+    mask = cv2.warpPerspective(np.full(plate.shape[:2], 255, np.uint8), warp, (width, height))
     scene[mask > 127] = layer[mask > 127]
     # The camera: light, blur, noise, compression.
     scene = cv2.convertScaleAbs(scene, alpha=float(rng.uniform(0.75, 1.2)), beta=float(rng.uniform(-20, 20)))

@@ -14,7 +14,10 @@ def _display_width(text: str) -> int:
 
 
 class Command(BaseCommand):
-    help = "Show how detections ended: status, plate, vehicle, notification. Optionally wait for them."
+    help = (
+        "Show how detections ended: status, plate, vehicle, notification, or why they wait for a person's "
+        "review. Optionally wait for them."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("event_ids", nargs="*", help="event ids to show (default: the latest --limit)")
@@ -35,7 +38,7 @@ class Command(BaseCommand):
             if (all(row[-1] for row in rows) and len(rows) >= len(event_ids)) or time.monotonic() >= deadline:
                 break
             time.sleep(0.5)
-        header = ("event_id", "id", "speed/limit", "status", "plate", "vehicle", "notification")
+        header = ("event_id", "id", "speed/limit", "status", "plate", "vehicle", "notification or review")
         table = [header] + [row[:-1] for row in rows]
         widths = [max(_display_width(str(row[i])) for row in table) for i in range(len(header))]
         for row in table:
@@ -58,7 +61,10 @@ class Command(BaseCommand):
         for detection in detections:
             vehicle = vehicles.get(detection.vehicle_id)
             notification = notifications.get(detection.pk)
-            if notification is None:
+            if notification is None and detection.needs_review and detection.status == Detection.Status.COMPLETED:
+                # Final for the pipeline: nobody is notified until a person decides.
+                notice, notice_final = f"review: {detection.review_reason}", True
+            elif notification is None:
                 notice, notice_final = "-", detection.status == Detection.Status.FAILED
             else:
                 notice = notification.status + (
@@ -71,7 +77,7 @@ class Command(BaseCommand):
                     detection.pk,
                     f"{detection.detected_speed:.0f}/{detection.speed_limit:.0f}",
                     detection.status + (f" ({detection.error_message})" if detection.error_message else ""),
-                    detection.ocr_result or "-",
+                    detection.plate or "-",
                     vehicle.owner_name if vehicle else "-",
                     notice,
                     detection.status in Detection.FINAL_STATUSES and notice_final,
