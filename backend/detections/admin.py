@@ -138,7 +138,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     """Detections waiting for a person: look at the snapshot, then accept the read or type
     the plate. Either decision notifies the owner of the matched vehicle once."""
 
-    list_display = ("id", "thumbnail", "ocr_result", "ocr_confidence", "review_reason", "camera_id", "detected_at")
+    list_display = ("id", "thumbnail", "ocr_result", "confidence", "review_reason", "camera_id", "detected_at")
     list_display_links = ("id", "thumbnail")
     list_filter = ("camera_id",)
     search_fields = ("ocr_result", "event_id")
@@ -157,6 +157,10 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Detection | None = None) -> bool:
         return False
+
+    @admin.display(description="confidence", ordering="ocr_confidence")
+    def confidence(self, detection: Detection) -> str:
+        return f"{detection.ocr_confidence:.2f}" if detection.ocr_confidence is not None else "-"
 
     @admin.display(description="snapshot")
     def thumbnail(self, detection: Detection) -> str:
