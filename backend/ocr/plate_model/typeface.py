@@ -32,31 +32,8 @@ LAYOUTS = ("white-7", "white-8", "green-1line", "green-2line", "yellow-2line")
 COMMERCIAL = "아바사자배"
 TWO_LINE_LAYOUTS = ("green-2line", "yellow-2line")
 
-# The region scans are named A-P.
-REGION_SCANS = dict(
-    zip(
-        "ABCDEFGHIJKLMNOP",
-        (
-            "서울",
-            "경기",
-            "인천",
-            "강원",
-            "충남",
-            "대전",
-            "충북",
-            "부산",
-            "울산",
-            "대구",
-            "경북",
-            "경남",
-            "전남",
-            "광주",
-            "전북",
-            "제주",
-        ),
-        strict=True,
-    )
-)
+# The region scans are named A-P, in the contract's order of REGIONS (서울, 경기, ... 제주).
+REGION_SCANS = dict(zip("ABCDEFGHIJKLMNOP", REGIONS, strict=True))
 _INITIALS = {"r": 0, "s": 2, "e": 3, "f": 5, "a": 6, "q": 7, "t": 9, "d": 11, "w": 12, "g": 18}
 _VOWELS = {"k": 0, "j": 4, "h": 8, "n": 13}
 
