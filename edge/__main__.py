@@ -32,7 +32,8 @@ KST = timezone(timedelta(hours=9))
 def _sample_snapshots(args: argparse.Namespace) -> list[tuple[str, bytes]]:
     """(plate, JPEG) pairs: the given snapshot files, or snapshots rendered here."""
     if args.image:
-        return [(plate_label(path.read_bytes()) or path.stem, path.read_bytes()) for path in args.image]
+        images = [(path, path.read_bytes()) for path in args.image]
+        return [(plate_label(data) or path.stem, data) for path, data in images]
     plates = args.plate or [random.choice(SAMPLE_PLATES) for _ in range(args.count)]
     return [(plate, render_snapshot(plate, seed=index)) for index, plate in enumerate(plates)]
 

@@ -31,6 +31,8 @@ REGIONS = (
     "전북",
     "제주",
 )
+# Shown wherever a person types a plate and gets it wrong.
+PLATE_EXAMPLES = "12가3456, 123가4567, 서울12가3456"
 PLATE_PATTERN = re.compile(rf"^(?:(?:{'|'.join(REGIONS)})\d{{2}}|\d{{2,3}})[{HANGUL}]\d{{4}}$")
 
 

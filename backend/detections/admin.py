@@ -5,20 +5,17 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from backend.contracts.plates import normalise_plate
+from backend.contracts.plates import PLATE_EXAMPLES, normalise_plate
 from backend.detections import review, services
 from backend.detections.evidence_urls import evidence_url
 from backend.detections.handover import hand_to_ocr
 from backend.detections.models import Detection, ReviewItem
 
-# What a camera and the engine recorded: evidence, never edited in the admin.
+# What the camera reported, and with the engine's read and the review: evidence, never
+# edited in the admin.
+CAMERA_FIELDS = ("event_id", "camera_id", "location", "detected_speed", "speed_limit", "detected_at")
 EVIDENCE_FIELDS = (
-    "event_id",
-    "camera_id",
-    "location",
-    "detected_speed",
-    "speed_limit",
-    "detected_at",
+    *CAMERA_FIELDS,
     "image_gcs_uri",
     "image_sha256",
     "image_verified_at",
@@ -38,7 +35,7 @@ def snapshot_with_plate_box(detection: Detection, *, max_width: int) -> str:
         url, _ = evidence_url(detection, "")
     except Exception as exc:  # no signing credentials: say so instead of breaking the page
         return f"(no preview: {exc})"
-    box = detection.ocr_bbox or detection.plate_bbox
+    box = detection.plate_box
     return format_html(
         '<span class="plate-evidence"><a href="{0}"><img src="{0}" alt="snapshot of detection {1}" '
         'style="max-width: {2}px" data-plate-box="{3}" onload="speedcamPlateBox(this)"></a>'
@@ -119,7 +116,7 @@ class ReviewDecisionForm(forms.ModelForm):
         max_length=20,
         required=False,
         label="Plate on the snapshot",
-        help_text="Leave the engine's read to accept it, or type the plate you see (e.g. 12가3456, 서울12가3456).",
+        help_text=f"Leave the engine's read to accept it, or type the plate you see (e.g. {PLATE_EXAMPLES}).",
     )
 
     class Meta:
@@ -129,7 +126,7 @@ class ReviewDecisionForm(forms.ModelForm):
     def clean_plate(self) -> str:
         typed = self.cleaned_data["plate"].strip()
         if "_correct" in self.data and normalise_plate(typed) is None:
-            raise forms.ValidationError("Not a Korean plate: e.g. 12가3456, 123가4567 or 서울12가3456.")
+            raise forms.ValidationError(f"Not a Korean plate: e.g. {PLATE_EXAMPLES}.")
         return typed
 
 
@@ -144,8 +141,8 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     search_fields = ("ocr_result", "event_id")
     ordering = ("detected_at",)
     form = ReviewDecisionForm
-    fields = ("snapshot", "plate", "ocr_result", "ocr_confidence", "review_reason", *EVIDENCE_FIELDS[:6])
-    readonly_fields = ("snapshot", "ocr_result", "ocr_confidence", "review_reason", *EVIDENCE_FIELDS[:6])
+    fields = ("snapshot", "plate", "ocr_result", "ocr_confidence", "review_reason", *CAMERA_FIELDS)
+    readonly_fields = ("snapshot", "ocr_result", "ocr_confidence", "review_reason", *CAMERA_FIELDS)
     change_form_template = "admin/detections/review_change_form.html"
     Media = EvidenceMedia
 

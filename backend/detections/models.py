@@ -93,6 +93,11 @@ class Detection(models.Model):
         return self.reviewed_plate or self.ocr_result
 
     @property
+    def plate_box(self) -> list[int] | None:
+        """Where the plate is in the snapshot: where the engine read it, else the edge's box."""
+        return self.ocr_bbox or self.plate_bbox
+
+    @property
     def overspeed_kmh(self) -> float:
         return self.detected_speed - self.speed_limit
 

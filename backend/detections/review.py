@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db import router, transaction
 
-from backend.contracts.plates import normalise_plate
+from backend.contracts.plates import PLATE_EXAMPLES, normalise_plate
 from backend.detections import services
 from backend.detections.handover import hand_to_alert
 from backend.detections.models import Detection
@@ -31,7 +31,7 @@ def accept_read(detection: Detection, *, reviewer: str) -> Detection:
 def correct_plate(detection: Detection, *, plate: str, reviewer: str) -> Detection:
     normalised = normalise_plate(plate)
     if normalised is None:
-        raise ReviewRefused(f"{plate!r} is not a Korean plate (e.g. 12가3456, 123가4567, 서울12가3456)")
+        raise ReviewRefused(f"{plate!r} is not a Korean plate (e.g. {PLATE_EXAMPLES})")
     return _decide(detection, plate=normalised, reviewer=reviewer)
 
 

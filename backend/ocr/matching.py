@@ -67,17 +67,17 @@ def match_vehicle(plate: str) -> VehicleMatch:
     if vehicle is not None:
         return VehicleMatch(vehicle.pk, MatchKind.EXACT)
     limit = settings.OCR_FUZZY_MAX_CHARACTERS
-    near = []
+    near = []  # (edits, vehicle, substitutions or None for a character more or less)
     for candidate in vehicles_with_similar_plates(plate):
         differences = differing_characters(plate, candidate.plate_number)
         if differences is not None and 0 < len(differences) <= max(1, limit):
-            near.append((candidate, differences))
+            near.append((len(differences), candidate, differences))
         elif differences is None and abs(len(plate) - len(candidate.plate_number)) == 1:
-            near.append((candidate, None))
+            near.append((1, candidate, None))
     if not near:
         return VehicleMatch(None, None)
-    closest = min(len(d) if d is not None else 1 for _, d in near)
-    tied = [(v, d) for v, d in near if (len(d) if d is not None else 1) == closest]
+    closest = min(edits for edits, _, _ in near)
+    tied = [(vehicle, differences) for edits, vehicle, differences in near if edits == closest]
     if len(tied) > 1:
         return VehicleMatch(None, None, ambiguous=True, candidates=tuple(v.plate_number for v, _ in tied))
     vehicle, differences = tied[0]

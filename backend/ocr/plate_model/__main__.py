@@ -4,6 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from backend.contracts.plates import PLATE_EXAMPLES, normalise_plate
 from backend.ocr.plate_model.train import MODELS_DIR, TYPEFACE_SHARE, train
 from backend.ocr.plate_model.typeface import LAYOUTS
 
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     snapshot = commands.add_parser(
         "snapshot", help="write a 1280x720 road snapshot with a plate in the real typeface (demo, samples)"
     )
-    snapshot.add_argument("--plate", required=True, help="e.g. 12가3456, 123가4567, 서울12가3456")
+    snapshot.add_argument("--plate", required=True, help=f"e.g. {PLATE_EXAMPLES}")
     snapshot.add_argument("--layout", choices=LAYOUTS, default="white-7")
     snapshot.add_argument("--seed", type=int, default=1)
     snapshot.add_argument("--out", type=Path, required=True, help="the JPEG to write")
@@ -75,12 +76,11 @@ def write_snapshot(out: Path, *, plate: str, layout: str, seed: int) -> int:
     import numpy as np
     from PIL import Image
 
-    from backend.contracts.plates import normalise_plate
     from backend.ocr.plate_model.scenes import road_scene
     from backend.ocr.plate_model.typeface import render_typeface_plate
 
     if normalise_plate(plate) != plate:
-        print(f"error: {plate!r} is not a Korean plate (e.g. 12가3456, 123가4567, 서울12가3456)", file=sys.stderr)
+        print(f"error: {plate!r} is not a Korean plate (e.g. {PLATE_EXAMPLES})", file=sys.stderr)
         return 2
     rng = np.random.default_rng(seed)
     image, _ = road_scene(render_typeface_plate(plate, layout, rng), rng)

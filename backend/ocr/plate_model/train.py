@@ -261,9 +261,10 @@ def train(
                 best_exact, best_state = point["val_exact"], {k: v.clone() for k, v in model.state_dict().items()}
                 write_model_files(model, out)
     progress.close()
-    final_exact = accuracy(model, val_images, val_labels)
-    if best_state is not None and best_exact > final_exact:
+    val_exact = accuracy(model, val_images, val_labels)
+    if best_state is not None and best_exact > val_exact:
         model.load_state_dict(best_state)
+        val_exact = best_exact
     previous = json.loads((out / "training.json").read_text()) if resume and (out / "training.json").exists() else {}
     result = {
         "minutes": minutes + previous.get("minutes", 0),  # all runs together
@@ -283,7 +284,7 @@ def train(
         "layouts": list(LAYOUTS),
         "train_faces": sorted({f.family for f in train_faces}),
         "held_out_faces": sorted({f.family for f in held_out_faces}),
-        "val_exact": accuracy(model, val_images, val_labels),
+        "val_exact": val_exact,
         "held_out_fonts_exact": accuracy(model, held_images, held_labels),
         "curve": curve,
         "wall_s": round(time.monotonic() - started),

@@ -51,8 +51,8 @@ class Command(BaseCommand):
             name = f"correction-{detection.pk}.jpg"
             (directory / name).write_bytes(image)
             labels[name] = detection.reviewed_plate
-            if detection.ocr_bbox or detection.plate_bbox:
-                boxes[name] = detection.ocr_bbox or detection.plate_bbox
+            if detection.plate_box:
+                boxes[name] = detection.plate_box
             records.append(
                 {
                     "file": name,
