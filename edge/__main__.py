@@ -10,20 +10,22 @@ import os
 import random
 import sys
 import time
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from pythonjsonlogger.json import JsonFormatter
 
+from edge.annotate import Annotator
 from edge.calibration import calibration_report
 from edge.camera_config import load_config
 from edge.config import EdgeConfig
 from edge.forwarder import Forwarder
-from edge.measure import SpeedMeter
+from edge.measure import Blind, Outcome, SpeedMeter, Unmeasurable
 from edge.runner import open_spool, run
 from edge.sample import SAMPLE_PLATES, plate_label, render_snapshot
-from edge.sources import SourceError, frames
-from edge.synthetic import generate
+from edge.sources import Frame, SourceError, frames
+from edge.synthetic import SCENARIOS, generate
 from edge.uplink import Uplink
 
 KST = timezone(timedelta(hours=9))
@@ -69,22 +71,41 @@ def _sample(args: argparse.Namespace) -> int:
 def _measure(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     meter = SpeedMeter(config)
-    started, count = time.monotonic(), 0
+    annotator = Annotator(meter, Path(args.annotate), config.capture.fps) if args.annotate else None
+    started = time.monotonic()
+    outcomes: list[Outcome] = []
+
+    def report(found: list[Outcome], frame: Frame | None) -> None:
+        for outcome in found:
+            outcomes.append(outcome)
+            print(json.dumps(outcome.as_dict(), ensure_ascii=False), flush=True)
+        if annotator is not None and frame is not None:
+            annotator.add(frame, found)
+
+    frame = None
     for frame in frames(config.capture, source=args.source):
-        for measurement in meter.process(frame):
-            count += 1
-            print(json.dumps(measurement.as_dict(), ensure_ascii=False), flush=True)
+        report(meter.process(frame), frame)
         if frame.index and frame.index % args.progress_every == 0:
             print(
                 f"frame {frame.index} ({frame.timestamp_s:.1f} s of video, {time.monotonic() - started:.1f} s), "
-                f"{count} vehicles so far",
+                f"{len(outcomes)} vehicles so far",
                 file=sys.stderr,
                 flush=True,
             )
-    for measurement in meter.flush():
-        count += 1
-        print(json.dumps(measurement.as_dict(), ensure_ascii=False), flush=True)
-    print(f"done: {count} vehicles measured in {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+    report(meter.flush(), frame)
+    if annotator is not None:
+        annotator.close()
+    measured = sum(1 for outcome in outcomes if outcome.measured)
+    refused = Counter(outcome.reason for outcome in outcomes if isinstance(outcome, Unmeasurable))
+    blind = sum(1 for outcome in outcomes if isinstance(outcome, Blind))
+    print(
+        f"done: {measured} vehicles measured, {sum(refused.values())} not measurable"
+        + (f" ({', '.join(f'{reason}: {n}' for reason, n in refused.items())})" if refused else "")
+        + (f", {blind} period(s) too dark to measure" if blind else "")
+        + f" in {time.monotonic() - started:.1f} s",
+        file=sys.stderr,
+        flush=True,
+    )
     return 0
 
 
@@ -141,7 +162,22 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    truth = generate(Path(args.out), vehicles=args.vehicles, seed=args.seed, fps=args.fps)
+    if args.list:
+        for name, scenario in SCENARIOS.items():
+            pose = "overhead" if scenario.camera_offset_m is None else "roadside"
+            extras = (", shadows" if scenario.shadows else "") + (
+                f", light x{scenario.light:g}" if scenario.light < 1 else ""
+            )
+            print(
+                f"{name:15} {scenario.vehicles:2} vehicles, {scenario.lanes_each_way * 2} lanes, {scenario.fps:g} fps, "
+                f"{pose}, kinds {'/'.join(scenario.kinds)}{extras}"
+            )
+        return 0
+    if not args.out:
+        print("error: --out is required", file=sys.stderr)
+        return 2
+    overrides = {key: getattr(args, key) for key in ("vehicles", "seed", "fps") if getattr(args, key) is not None}
+    truth = generate(Path(args.out), args.scenario, **overrides)
     print(f"wrote {args.out}/road.mp4 ({truth['frames']} frames), truth.json, cam.yaml", file=sys.stderr)
     for vehicle in truth["vehicles"]:
         print(json.dumps(vehicle, ensure_ascii=False))
@@ -162,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     measure.add_argument("--config", required=True)
     measure.add_argument("--source", help="video file or camera (default: capture.source)")
     measure.add_argument("--progress-every", type=int, default=300, help="frames between progress lines (stderr)")
+    measure.add_argument(
+        "--annotate",
+        metavar="DIR",
+        help="write DIR/annotated.mp4 (tracks, zone, speeds drawn on) and DIR/vehicle-<track>.png per vehicle",
+    )
     measure.set_defaults(handler=_measure)
 
     spool = commands.add_parser("spool", help="show the spooled violations; --drain delivers them now")
@@ -175,10 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     calibrate.set_defaults(handler=_calibrate)
 
     synth = commands.add_parser("synth", help="render a synthetic road video with ground truth and a camera config")
-    synth.add_argument("--out", required=True, help="output directory")
-    synth.add_argument("--vehicles", type=int, default=6)
-    synth.add_argument("--seed", type=int, default=7)
-    synth.add_argument("--fps", type=float, default=30.0)
+    synth.add_argument("--out", help="output directory")
+    synth.add_argument("--scenario", default="overhead", choices=sorted(SCENARIOS), help="the scene (see --list)")
+    synth.add_argument("--list", action="store_true", help="list the scenes and exit")
+    synth.add_argument("--vehicles", type=int, help="override the scene's number of vehicles")
+    synth.add_argument("--seed", type=int, help="override the scene's random seed")
+    synth.add_argument("--fps", type=float, help="override the scene's frame rate")
     synth.set_defaults(handler=_synth)
 
     sample = commands.add_parser("sample", help="upload synthetic snapshots and publish detections/new")

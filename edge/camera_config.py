@@ -26,6 +26,12 @@ class Calibration(_Strict):
     width_m: float | None = Field(default=None, gt=0)
     length_m: float | None = Field(default=None, gt=0)
     world_points: tuple[Point, Point, Point, Point] | None = None
+    # How well the patch was measured on the road, as a share of its length: it scales
+    # every speed, so it is part of each measurement's uncertainty.
+    uncertainty_percent: float = Field(default=0.5, ge=0, le=10)
+    # The lens above the road surface. Needed only to measure by lamps at dusk: a lamp is
+    # above the road, so its ground projection runs faster than the vehicle by H / (H - h).
+    camera_height_m: float | None = Field(default=None, gt=1, le=30)
 
     @model_validator(mode="after")
     def _one_world_description(self) -> Calibration:
@@ -65,8 +71,30 @@ class Detection(_Strict):
     min_track_points: int = Field(default=6, ge=3)
     min_speed_kmh: float = Field(default=5.0, ge=0)
     max_speed_kmh: float = Field(default=250.0, gt=0)
-    max_missed_frames: int = Field(default=5, ge=1)
+    # A track not seen for this long ends (the motion model carries it through occlusions).
+    max_coast_s: float = Field(default=1.5, gt=0, le=5)
     warmup_frames: int = Field(default=30, ge=0)
+    # Grey level (0-255) of the road in the calibrated patch: below `lamp_mode_below`
+    # vehicles are measured by their lamps, below `min_light_level` not at all.
+    lamp_mode_below: float = Field(default=45, ge=0, le=255)
+    min_light_level: float = Field(default=12, ge=0, le=255)
+    # Lamp heights above the road that lamp measurements must hold for (cars to trucks).
+    lamp_height_m: tuple[float, float] = (0.5, 1.1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Detection:
+        if self.min_light_level > self.lamp_mode_below:
+            raise ValueError("min_light_level must not exceed lamp_mode_below")
+        if not 0 < self.lamp_height_m[0] <= self.lamp_height_m[1] < 3:
+            raise ValueError("lamp_height_m must be [low, high] metres with 0 < low <= high < 3")
+        return self
+
+
+class Clock(_Strict):
+    # Evidence carries the time of the offence: the unit stamps none until the system clock
+    # is synchronised (systemd-timesyncd or chrony say so).
+    require_sync: bool = True
+    recheck_s: float = Field(default=30.0, gt=0)
 
 
 class Backend(_Strict):
@@ -103,12 +131,16 @@ class CameraConfig(_Strict):
     camera_id: str = Field(min_length=1, max_length=50)
     location: str = Field(min_length=1, max_length=255)
     speed_limit_kmh: float = Field(gt=0, le=300)
-    tolerance_kmh: float = Field(default=0.0, ge=0)
+    # Deducted from every measured speed (after its uncertainty): the larger of the two.
+    # Type-approved cameras hold +-3 km/h below 100 km/h and +-3 % above.
+    tolerance_kmh: float = Field(default=3.0, ge=0, le=30)
+    tolerance_percent: float = Field(default=3.0, ge=0, le=20)
     calibration: Calibration
     zone: Zone = Zone()
     directions: Directions = Directions()
     capture: Capture = Capture()
     detection: Detection = Detection()
+    clock: Clock = Clock()
     backend: Backend = Backend()
     spool: Spool = Spool()
 
@@ -119,9 +151,9 @@ class CameraConfig(_Strict):
             raise ValueError("only letters, digits, '-' and '_' (it is part of object paths)")
         return value
 
-    @property
-    def violation_threshold_kmh(self) -> float:
-        return self.speed_limit_kmh + self.tolerance_kmh
+    def tolerance_at(self, speed_kmh: float) -> float:
+        """km/h deducted from a measured speed for the meter's type-approval tolerance."""
+        return max(self.tolerance_kmh, speed_kmh * self.tolerance_percent / 100)
 
 
 class ConfigError(SystemExit):

@@ -16,9 +16,10 @@ from datetime import datetime
 import cv2
 
 from edge.camera_config import CameraConfig
+from edge.clock import ClockGuard
 from edge.config import EdgeConfig
 from edge.forwarder import Forwarder
-from edge.measure import Measurement, SpeedMeter
+from edge.measure import Blind, Measurement, Outcome, SpeedMeter, Unmeasurable
 from edge.sources import frames, is_live
 from edge.spool import Spool, SpoolFull
 from edge.uplink import Uplink
@@ -50,9 +51,14 @@ def violation_record(config: CameraConfig, measurement: Measurement) -> tuple[di
         "event_id": str(uuid.uuid4()),
         "camera_id": config.camera_id,
         "location": config.location,
-        "detected_speed": round(measurement.speed_kmh, 1),
+        # What the camera stands behind: the measured speed less its uncertainty and the
+        # tolerance. The measurement rides along.
+        "detected_speed": measurement.enforceable_kmh,
         "speed_limit": config.speed_limit_kmh,
         "detected_at": datetime.now().astimezone().isoformat(timespec="milliseconds"),
+        "measured_speed": measurement.speed_kmh,
+        "speed_uncertainty": measurement.uncertainty_kmh,
+        "speed_tolerance": measurement.tolerance_kmh,
     }
     if measurement.plate_box is not None:
         event["plate_bbox"] = [int(v) for v in measurement.plate_box]
@@ -70,20 +76,27 @@ def run(config: CameraConfig, *, source: str | None = None) -> int:
     sender = threading.Thread(target=forwarder.run, args=(stopping,), name="forwarder", daemon=True)
     sender.start()
     counters: Counter[str] = Counter()
+    meter = SpeedMeter(config, keep_snapshots=True)
+    clock = ClockGuard(required=config.clock.require_sync, recheck_s=config.clock.recheck_s)
     heartbeat = threading.Thread(
-        target=_heartbeat, args=(uplink, spool, counters, stopping), name="heartbeat", daemon=True
+        target=_heartbeat, args=(uplink, spool, counters, meter, stopping), name="heartbeat", daemon=True
     )
     heartbeat.start()
-    meter = SpeedMeter(config, keep_snapshots=True)
-    logger.info("edge running", extra={"camera_id": config.camera_id, "spool": spool.stats()})
+    state = clock.state()
+    logger.info(
+        "edge running",
+        extra={"camera_id": config.camera_id, "spool": spool.stats(), "clock": state.detail},
+    )
+    if not state.synchronised:
+        logger.warning("clock not synchronised: no violation will be stamped until it is (%s)", state.detail)
     try:
         for frame in frames(config.capture, source=source):
-            for measurement in meter.process(frame):
-                handle(config, measurement, spool, forwarder, counters)
+            for outcome in meter.process(frame):
+                handle(config, outcome, spool, forwarder, counters, clock)
             if stopping.is_set():
                 break
-        for measurement in meter.flush():
-            handle(config, measurement, spool, forwarder, counters)
+        for outcome in meter.flush():
+            handle(config, outcome, spool, forwarder, counters, clock)
         if not is_live(source or config.capture.source):
             # A recording has ended: deliver what it produced before exiting.
             deadline = time.monotonic() + FILE_DRAIN_TIMEOUT_S
@@ -100,14 +113,32 @@ def run(config: CameraConfig, *, source: str | None = None) -> int:
 
 
 def handle(
-    config: CameraConfig, measurement: Measurement, spool: Spool, forwarder: Forwarder, counters: Counter[str]
+    config: CameraConfig,
+    outcome: Outcome,
+    spool: Spool,
+    forwarder: Forwarder,
+    counters: Counter[str],
+    clock: ClockGuard,
 ) -> None:
-    print(json.dumps(measurement.as_dict(), ensure_ascii=False), flush=True)
-    counters["measured"] += 1
-    if not measurement.over_limit or measurement.snapshot is None:
+    """One vehicle (or a blind stretch): print it, and keep it for delivery if it is an
+    enforceable violation the unit can date. The meter counts measured and unmeasurable."""
+    print(json.dumps(outcome.as_dict(), ensure_ascii=False), flush=True)
+    if isinstance(outcome, (Blind, Unmeasurable)) or not outcome.over_limit:
+        return
+    if outcome.snapshot is None:
+        counters["violations_without_snapshot"] += 1
+        return
+    state = clock.state()
+    if not state.synchronised:
+        counters["violations_not_stamped_clock"] += 1
+        logger.warning(
+            "violation NOT stamped: the clock is not synchronised (%s)",
+            state.detail,
+            extra={"track_id": outcome.track_id, "speed_kmh": round(outcome.speed_kmh, 1)},
+        )
         return
     counters["violations"] += 1
-    event, image, sha256 = violation_record(config, measurement)
+    event, image, sha256 = violation_record(config, outcome)
     try:
         spool.add(event, image, sha256)
     except SpoolFull as error:
@@ -117,10 +148,16 @@ def handle(
     forwarder.wake.set()
 
 
-def _heartbeat(uplink: Uplink, spool: Spool, counters: Counter[str], stopping: threading.Event) -> None:
-    """`cameras/<id>/status` every heartbeat_s while the unit runs: the backend's liveness."""
+def _heartbeat(
+    uplink: Uplink, spool: Spool, counters: Counter[str], meter: SpeedMeter, stopping: threading.Event
+) -> None:
+    """`cameras/<id>/status` every heartbeat_s while the unit runs: the backend's liveness,
+    and what the unit saw: measured, unmeasurable by reason, dark frames, not stamped."""
     while True:
         uplink.wait_connected(uplink.config.heartbeat_s)
-        uplink.publish_status({**counters, "spooled": spool.stats()["items"]})
+        light = {"light_level": round(meter.light_level)} if meter.light_level is not None else {}
+        # dict.copy is one C call: safe while the measuring thread counts on.
+        seen = {**dict.copy(meter.counters), **dict.copy(counters), **light}
+        uplink.publish_status({**seen, "spooled": spool.stats()["items"]})
         if stopping.wait(uplink.config.heartbeat_s):
             return

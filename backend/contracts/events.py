@@ -154,6 +154,12 @@ class DetectionNewEvent(_Event):
     # (+) Where the edge found the licence plate in the snapshot: [x, y, width, height] in
     # pixels. Optional; the OCR worker reads this region first.
     plate_bbox: tuple[int, int, int, int] | None = None
+    # (+) The measurement behind detected_speed, in km/h: detected_speed is what the camera
+    # stands behind, measured_speed - speed_uncertainty - speed_tolerance rounded down.
+    # Optional; the edge sends all three.
+    measured_speed: float | None = Field(default=None, gt=0, le=MAX_SPEED_KMH, allow_inf_nan=False)
+    speed_uncertainty: float | None = Field(default=None, ge=0, le=MAX_SPEED_KMH, allow_inf_nan=False)
+    speed_tolerance: float | None = Field(default=None, ge=0, le=MAX_SPEED_KMH, allow_inf_nan=False)
 
     @field_validator("plate_bbox", mode="before")
     @classmethod
@@ -169,9 +175,13 @@ class DetectionNewEvent(_Event):
             raise ValueError("plate_bbox must have x, y >= 0 and a positive width and height")
         return value
 
-    @field_validator("detected_speed", "speed_limit", mode="before")
+    @field_validator(
+        "detected_speed", "speed_limit", "measured_speed", "speed_uncertainty", "speed_tolerance", mode="before"
+    )
     @classmethod
     def _number_not_bool_or_string(cls, value: Any) -> Any:
+        if value is None:
+            return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError("must be a JSON number (km/h)")
         if isinstance(value, float) and not math.isfinite(value):
@@ -204,12 +214,21 @@ class DetectionNewEvent(_Event):
             raise PydanticCustomError(
                 "not_over_limit", "detected_speed must exceed speed_limit (only violations are published)"
             )
+        if self.measured_speed is not None:
+            deductions = (self.speed_uncertainty or 0.0) + (self.speed_tolerance or 0.0)
+            if self.detected_speed > self.measured_speed - deductions + 0.05:  # 0.05: rounding to 0.1 km/h
+                raise PydanticCustomError(
+                    "detected_above_measured",
+                    "detected_speed is the measured speed after deductions: it cannot exceed "
+                    "measured_speed - speed_uncertainty - speed_tolerance",
+                )
         return self
 
     def to_json(self) -> str:
-        # The optional box is left out rather than sent as null: the payload stays the
+        # Optional fields are left out rather than sent as null: the payload stays the
         # original design's unless the edge has something to add.
-        return self.model_dump_json(exclude={"plate_bbox"} if self.plate_bbox is None else None)
+        optional = ("plate_bbox", "measured_speed", "speed_uncertainty", "speed_tolerance")
+        return self.model_dump_json(exclude={name for name in optional if getattr(self, name) is None})
 
     @property
     def image_bucket(self) -> str:

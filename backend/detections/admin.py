@@ -13,7 +13,17 @@ from backend.detections.models import Detection, ReviewItem
 
 # What the camera reported, and with the engine's read and the review: evidence, never
 # edited in the admin.
-CAMERA_FIELDS = ("event_id", "camera_id", "location", "detected_speed", "speed_limit", "detected_at")
+CAMERA_FIELDS = (
+    "event_id",
+    "camera_id",
+    "location",
+    "detected_speed",
+    "measured_speed",
+    "speed_uncertainty",
+    "speed_tolerance",
+    "speed_limit",
+    "detected_at",
+)
 EVIDENCE_FIELDS = (
     *CAMERA_FIELDS,
     "image_gcs_uri",

@@ -15,7 +15,12 @@ class Detection(models.Model):
     # The edge's idempotency key: the same event delivered twice is one detection.
     event_id = models.CharField(max_length=36, unique=True)
     vehicle_id = models.BigIntegerField(null=True, blank=True)  # vehicles_db id, no FK
+    # What the camera stands behind (after its uncertainty and tolerance were deducted),
+    # and, when the edge sent them, the measurement itself: km/h.
     detected_speed = models.FloatField()
+    measured_speed = models.FloatField(null=True, blank=True)
+    speed_uncertainty = models.FloatField(null=True, blank=True)
+    speed_tolerance = models.FloatField(null=True, blank=True)
     speed_limit = models.FloatField(default=60.0)
     location = models.CharField(max_length=255, null=True, blank=True)
     camera_id = models.CharField(max_length=50, null=True, blank=True)

@@ -40,6 +40,31 @@ def test_the_edge_may_say_where_the_plate_is() -> None:
     assert parse_detection_new(encode(new_event()), expected_bucket=TEST_BUCKET).plate_bbox is None
 
 
+def test_the_edge_may_send_the_measurement_behind_the_speed() -> None:
+    measured = {"detected_speed": 87.5, "measured_speed": 92.4, "speed_uncertainty": 1.6, "speed_tolerance": 3.0}
+    event = parse_detection_new(encode(new_event(**measured)), expected_bucket=TEST_BUCKET)
+    assert (event.measured_speed, event.speed_uncertainty, event.speed_tolerance) == (92.4, 1.6, 3.0)
+    assert json.loads(event.to_json())["measured_speed"] == 92.4
+    plain = parse_detection_new(encode(new_event()), expected_bucket=TEST_BUCKET)
+    assert "measured_speed" not in json.loads(plain.to_json())  # the original design's payload stays as it was
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"measured_speed": 80.0}, "detected_above_measured"),  # detected 87.5 cannot exceed what was measured
+        ({"measured_speed": 89.0, "speed_uncertainty": 1.0, "speed_tolerance": 3.0}, "detected_above_measured"),
+        ({"measured_speed": "92"}, "invalid_measured_speed"),
+        ({"speed_uncertainty": -0.1}, "invalid_speed_uncertainty"),
+        ({"speed_tolerance": True}, "invalid_speed_tolerance"),
+    ],
+)
+def test_an_inconsistent_measurement_is_rejected(overrides: dict, reason: str) -> None:
+    with pytest.raises(EventRejected) as rejected:
+        parse_detection_new(encode(new_event(**overrides)), expected_bucket=TEST_BUCKET)
+    assert rejected.value.reason == reason
+
+
 def test_integer_speeds_are_accepted() -> None:
     event = parse_detection_new(encode(new_event(detected_speed=90, speed_limit=60)))
     assert event.detected_speed == 90.0

@@ -26,7 +26,8 @@ def write(tmp_path: Path, data: object) -> Path:
 
 def test_a_minimal_file_loads_with_defaults(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, VALID))
-    assert config.violation_threshold_kmh == 65
+    assert config.tolerance_at(60) == 5 and config.tolerance_at(200) == 6  # 5 km/h, or 3 % above 166 km/h
+    assert config.clock.require_sync and config.calibration.camera_height_m is None
     assert config.calibration.world() == ((0, 0), (7, 0), (7, 30), (0, 30))
     assert config.spool.when_full == "drop_oldest" and config.capture.source == "picamera2"
 
@@ -49,6 +50,9 @@ def test_a_minimal_file_loads_with_defaults(tmp_path: Path) -> None:
             "either width_m and length_m, or world_points",
         ),
         ({"spool": {"when_full": "panic"}}, "when_full"),
+        ({"detection": {"min_light_level": 50, "lamp_mode_below": 40}}, "min_light_level"),
+        ({"detection": {"lamp_height_m": [1.2, 0.5]}}, "lamp_height_m"),
+        ({"tolerance_percent": -1}, "tolerance_percent"),
         ({"unknown": 1}, "unknown"),
     ],
 )

@@ -156,21 +156,26 @@ def test_edge_run_on_a_recording_delivers_each_violation(pipeline, tmp_path: Pat
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    speeders = [v for v in truth["vehicles"] if v["speed_kmh"] > 80]
+    violations = [line for line in map(json.loads, result.stdout.splitlines()) if line.get("over_limit")]
+    assert violations, result.stdout
     detections = wait_for(
         lambda: (
             (found := list(Detection.objects.filter(camera_id="cam-synthetic")))
-            and len(found) >= len(speeders)
+            and len(found) >= len(violations)
             and found
         ),
         timeout=60,
         what="the violations in the backend",
     )
-    assert len(detections) == len(speeders)
-    for vehicle, detection in zip(
-        sorted(speeders, key=lambda v: v["speed_kmh"]), sorted(detections, key=lambda d: d.detected_speed), strict=True
-    ):
-        assert abs(detection.detected_speed - vehicle["speed_kmh"]) / vehicle["speed_kmh"] <= 0.05
+    assert len(detections) == len(violations)
+    truths = sorted(v["speed_kmh"] for v in truth["vehicles"])
+    for detection in detections:
+        # The measurement rides along; the speed on the ticket is below it and below the truth.
+        true_speed = min(truths, key=lambda speed: abs(speed - detection.measured_speed))
+        assert abs(detection.measured_speed - true_speed) / true_speed <= 0.05
+        deductions = detection.speed_uncertainty + detection.speed_tolerance
+        assert detection.detected_speed == pytest.approx(detection.measured_speed - deductions, abs=1e-6)
+        assert detection.detected_speed <= true_speed * 1.01
         assert detection.speed_limit == 80 and detection.image_gcs_uri.startswith(f"gs://{services.bucket}/detections/")
     assert Spool(tmp_path / "spool", max_items=10, max_bytes=10_000_000).stats()["items"] == 0
     # Where the edge found the plate travels with the event (not on every vehicle: a white
