@@ -202,7 +202,6 @@ class Blind:
     last_frame: int
 
     measured: bool = False
-    track_id: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -328,7 +327,7 @@ class SpeedMeter:
         if mode == "dark":
             self.counters["dark_frames"] += 1
             return finished
-        detections = self._bodies(mask, image) if mode == "body" else self._lamps(small)
+        detections = self._bodies(mask, image) if mode == "body" else self._lamps(small, mask)
         self._track(detections, frame)
         return finished + self._finish_lost(frame)
 
@@ -430,10 +429,13 @@ class SpeedMeter:
             return foot[1]  # the window did not straddle one clean edge
         return refined * self._scale
 
-    def _lamps(self, small: np.ndarray) -> list[_Detection]:
-        """Lamp pairs (or single lamps too far away to split) as detections."""
+    def _lamps(self, small: np.ndarray, mask: np.ndarray) -> list[_Detection]:
+        """Lamp pairs (or single lamps too far away to split) as detections. Only moving
+        lights count: a street lamp or a lit sign is bright but part of the background."""
         brightest = small.max(axis=2)
         _, bright = cv2.threshold(brightest, 200, 255, cv2.THRESH_BINARY)
+        moving = cv2.dilate((mask == 255).astype(np.uint8) * 255, self._open)
+        bright = cv2.bitwise_and(bright, moving)
         count, _, stats, centroids = cv2.connectedComponentsWithStats(bright, connectivity=8)
         spots = [
             (centroids[label], stats[label])

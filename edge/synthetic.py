@@ -540,6 +540,16 @@ def generate(out_dir: Path, scenario: Scenario | str = "overhead", **overrides: 
     if not ((zone_pixels >= 0).all() and (zone_pixels[:, 0] < WIDTH).all() and (zone_pixels[:, 1] < HEIGHT).all()):
         raise ValueError(f"the calibrated patch is not inside the picture: {zone_pixels.tolist()}")
     background = cv2.convertScaleAbs(render_background(camera, rng, scenario), alpha=scenario.light)
+    if scenario.light < 0.6:  # street lamps on poles across the road: bright, but they never move
+        kerb = scenario.lanes_each_way * LANE_WIDTH_M
+        poles = np.array([[-kerb - 1.0, y, 6.0] for y in (22.0, 38.0, 60.0)])
+        centres, depths = camera.project(poles)
+        for centre, depth in zip(centres, depths, strict=True):
+            radius = max(1.5, 0.25 * camera.focal / depth)
+            canvas = _Canvas(background, centre.reshape(1, 2), margin=int(radius) + 2)
+            if not canvas.empty:
+                canvas.disc(centre, radius, (220, 245, 255))
+                canvas.commit()
     cast, duration = schedule(scenario, rng)
     sensor = _Sensor(scenario.noise, scenario.shake_px, rng)
     fps = scenario.fps
