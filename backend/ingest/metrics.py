@@ -17,6 +17,11 @@ MESSAGE_ERRORS = Counter(
 CAMERAS_SILENT = Gauge(
     "speedcam_cameras_silent", "Active cameras not heard from within CAMERA_SILENT_AFTER_S, or offline"
 )
+# The edge's own counts since it started, from its last heartbeat: measured,
+# unmeasurable_<reason>, dark_frames, violations, violations_not_stamped_clock, light_level...
+CAMERA_REPORTED = Gauge(
+    "speedcam_camera_reported", "What each camera said in its last heartbeat", ["camera_id", "counter"]
+)
 HANDLE_SECONDS = Histogram("speedcam_ingest_handle_seconds", "Time from receipt to acknowledgement", ["topic"])
 
 

@@ -24,6 +24,7 @@ from backend.contracts.events import (
 from backend.detections import services as detection_services
 from backend.detections.handover import hand_to_alert, hand_to_ocr
 from backend.detections.selectors import detection_by_id
+from backend.ingest.metrics import CAMERA_REPORTED
 from backend.vehicles.services import retire_fcm_token
 
 logger = logging.getLogger(__name__)
@@ -151,6 +152,8 @@ def handle_camera_status(payload: bytes, camera_id: str | None) -> Outcome:
             "camera_mismatch", f"status names camera {status.camera_id!r} on camera {camera.camera_id!r}'s topic"
         )
     record_camera_seen(camera.camera_id, state=status.state, counters=status.counters or None)
+    for counter, value in status.counters.items():
+        CAMERA_REPORTED.labels(camera_id=camera.camera_id, counter=counter).set(value)
     if status.state == Camera.State.OFFLINE:
         logger.warning("camera went offline", extra={"camera_id": camera.camera_id})
     return Outcome.CAMERA_SEEN

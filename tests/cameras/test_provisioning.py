@@ -170,6 +170,10 @@ def test_heartbeat_and_last_will_record_liveness(pipeline) -> None:
         lambda: (c := Camera.objects.get(camera_id="cam-p5")).last_state == "online" and c, what="heartbeat"
     )
     assert camera.last_counters == {"measured": 3, "unmeasurable_track_broken": 1}
+    reported = pipeline.subscriber_metric(
+        "speedcam_camera_reported", camera_id="cam-p5", counter="unmeasurable_track_broken"
+    )
+    assert reported == 1  # an operator sees a camera that keeps failing to measure, per reason
     # The unit vanishes without a DISCONNECT: the broker publishes its last will.
     uplink._mqtt.socket().close()
     uplink._mqtt.loop_stop()
