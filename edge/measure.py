@@ -238,7 +238,7 @@ def _predict(kalman: cv2.KalmanFilter, dt: float) -> None:
     kalman.predict()
 
 
-def _iou_share(inner: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> float:
+def _share_inside(inner: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> float:
     """The share of `inner`'s area that lies inside `outer`."""
     ax, ay, aw, ah = inner
     bx, by, bw, bh = outer
@@ -542,7 +542,7 @@ class SpeedMeter:
         for d_index, detection in enumerate(detections):
             if d_index in assigned:
                 continue
-            if any(_iou_share(detection.box, box) > 0.3 for box in taken):
+            if any(_share_inside(detection.box, box) > 0.3 for box in taken):
                 continue  # a piece of a vehicle already tracked (a split blob, a lamp's glare)
             track = _Track(
                 id=next(self._ids),
