@@ -110,7 +110,6 @@ class _Track:
     mode: Mode
     filter: cv2.KalmanFilter
     box: tuple[int, int, int, int]
-    first_frame: int
     last_time_s: float
     last_seen_s: float
     hits: int = 1
@@ -317,7 +316,7 @@ class SpeedMeter:
                     extra={"light_level": round(level, 1), "frame": frame.index},
                 )
             # A vehicle tracked in one mode cannot be finished in another.
-            finished += self._end(self._tracks, reason="too_dark" if mode == "dark" else None)
+            finished += self._end(self._tracks, too_dark=mode == "dark")
             self._tracks = []
             if self.mode == "dark":
                 finished.append(self._blind_until(frame.index - 1))
@@ -549,7 +548,6 @@ class SpeedMeter:
                 mode=self.mode,
                 filter=_kalman(detection.world, detection.sigma),
                 box=detection.box,
-                first_frame=frame.index,
                 last_time_s=frame.timestamp_s,
                 last_seen_s=frame.timestamp_s,
             )
@@ -559,16 +557,17 @@ class SpeedMeter:
     def _merge_duplicates(self) -> None:
         """Two tracks on one vehicle (born from two pieces of its blob) take turns at its
         detections and both end short. Where two tracks sit on one spot at one speed, the
-        older stays. The younger's points are not taken over: it followed another piece of
-        the blob (a shadow's edge, a roof), not the ground line."""
+        one seen more often stays (on a tie, the older). The other's points are not taken
+        over: it followed another piece of the blob (a shadow's edge, a roof), not the
+        ground line."""
         merged: set[int] = set()
         for one, other in itertools.combinations(self._tracks, 2):
             if one.id in merged or other.id in merged:
                 continue
             apart = np.abs(one.state - other.state)
             if apart[0] < LANE_GATE_M and apart[1] < 3.0 and apart[3] < 4.0 and one.mode == other.mode:
-                younger = other if (one.hits, -one.id) >= (other.hits, -other.id) else one
-                merged.add(younger.id)
+                dropped = other if (one.hits, -one.id) >= (other.hits, -other.id) else one
+                merged.add(dropped.id)
                 self.counters["merged_duplicate_tracks"] += 1
         if merged:
             self._tracks = [track for track in self._tracks if track.id not in merged]
@@ -618,7 +617,7 @@ class SpeedMeter:
         return self._end(lost)
 
     # --- speed -------------------------------------------------------------------------
-    def _end(self, tracks: list[_Track], *, reason: str | None = None) -> list[Outcome]:
+    def _end(self, tracks: list[_Track], *, too_dark: bool = False) -> list[Outcome]:
         outcomes = []
         for track in tracks:
             if track.hits < CONFIRM_HITS or not track.observations:
@@ -626,7 +625,7 @@ class SpeedMeter:
                 continue
             if track.trail:
                 self.trails[track.id] = track.trail[-120:]
-            outcome = self._measure(track) if reason is None else self._refuse(track, reason, "it got too dark")
+            outcome = self._refuse(track, "too_dark", "it got too dark") if too_dark else self._measure(track)
             key = "measured" if outcome.measured else f"unmeasurable_{outcome.reason}"
             self.counters[key] += 1
             if not outcome.measured:
@@ -651,8 +650,8 @@ class SpeedMeter:
             reason=reason,
             detail=detail,
             direction=(directions.away if speed_along > 0 else directions.towards) if abs(speed_along) > 1 else None,
-            first_frame=track.observations[0].frame_index if track.observations else track.first_frame,
-            last_frame=track.observations[-1].frame_index if track.observations else track.first_frame,
+            first_frame=track.observations[0].frame_index,  # _end passes only tracks seen in the zone
+            last_frame=track.observations[-1].frame_index,
             points=len(track.observations),
         )
 

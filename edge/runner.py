@@ -134,7 +134,7 @@ def handle(
         logger.warning(
             "violation NOT stamped: the clock is not synchronised (%s)",
             state.detail,
-            extra={"track_id": outcome.track_id, "speed_kmh": round(outcome.speed_kmh, 1)},
+            extra={"track_id": outcome.track_id, "speed_kmh": outcome.speed_kmh},
         )
         return
     counters["violations"] += 1

@@ -631,10 +631,10 @@ def compare(truth: dict, outcomes: list[dict]) -> dict:
             end = min(vehicle["zone_exit_frame"], outcome["last_frame"])
             overlap[i, j] = max(0, end - start + 1)
     rows, cols = linear_sum_assignment(-overlap)
-    matched = {int(j): int(i) for i, j in zip(rows, cols, strict=True) if overlap[i, j] > 0}
+    outcome_of = {int(i): int(j) for i, j in zip(rows, cols, strict=True) if overlap[i, j] > 0}
     result_rows = []
     for i, vehicle in enumerate(vehicles):
-        outcome = next((outcomes[j] for j, v in matched.items() if v == i), None)
+        outcome = outcomes[outcome_of[i]] if i in outcome_of else None
         if outcome is None:  # in the zone while the unit said it could not see
             outcome = next(
                 (
@@ -649,7 +649,7 @@ def compare(truth: dict, outcomes: list[dict]) -> dict:
         if outcome is not None and outcome.get("measured"):
             error = (outcome["speed_kmh"] - vehicle["speed_kmh"]) / vehicle["speed_kmh"]
         result_rows.append({"vehicle": vehicle, "outcome": outcome, "error": error})
-    unmatched = [outcomes[j] for j in range(len(outcomes)) if j not in matched]
-    doubles = [o for o in unmatched if overlap[:, outcomes.index(o)].any()]
-    phantoms = [o for o in unmatched if not overlap[:, outcomes.index(o)].any()]
+    unmatched = set(range(len(outcomes))) - set(outcome_of.values())
+    doubles = [outcomes[j] for j in sorted(unmatched) if overlap[:, j].any()]
+    phantoms = [outcomes[j] for j in sorted(unmatched) if not overlap[:, j].any()]
     return {"rows": result_rows, "phantoms": phantoms, "doubles": doubles}
