@@ -104,11 +104,23 @@ class Backend(_Strict):
     mqtt_password: str | None = None
     mqtt_password_env: str | None = "SPEEDCAM_MQTT_PASSWORD"
     client_id: str | None = None
+    # MQTTS (the broker's 8883): the unit checks the broker's certificate and its name
+    # against ca_file (the operator's CA; empty: the system's trust store).
+    tls: bool = False
+    ca_file: Path | None = None
     # Seconds between `cameras/<id>/status` heartbeats; the backend flags a silent camera.
     heartbeat_s: float = Field(default=60.0, ge=5, le=3600)
     bucket: str = "speedcam-images"
     storage_emulator_host: str | None = None
     publish_timeout_s: float = Field(default=15.0, gt=0)
+
+    @model_validator(mode="after")
+    def _ca_file_exists(self) -> Backend:
+        if self.ca_file is not None and not self.ca_file.is_file():
+            raise ValueError(f"backend.ca_file: {self.ca_file} is not a file")
+        if self.ca_file is not None and not self.tls:
+            raise ValueError("backend.ca_file is set but backend.tls is false: say tls: true to use it")
+        return self
 
     def password(self) -> str:
         if self.mqtt_password_env and os.environ.get(self.mqtt_password_env):

@@ -31,21 +31,27 @@ class EdgeConfig:
     bucket: str
     storage_emulator_host: str
     publish_timeout_s: float = 15.0
+    # MQTTS: verify the broker against this CA file (None: the system's trust store).
+    mqtt_tls: bool = False
+    mqtt_ca_file: str | None = None
     # Set for a unit that speaks as one camera: its last will and heartbeats name it.
     camera_id: str | None = None
     heartbeat_s: float = 60.0
 
     @classmethod
     def from_env(cls) -> EdgeConfig:
+        tls = os.environ.get("MQTT_TLS", "false").strip().lower() in ("1", "true", "yes", "on")
         return cls(
             mqtt_host=os.environ.get("MQTT_HOST", "127.0.0.1"),
-            mqtt_port=_require_int("MQTT_PORT", 1883),
+            mqtt_port=_require_int("MQTT_PORT", 8883 if tls else 1883),
             mqtt_username=os.environ.get("MQTT_USERNAME", "speedcam"),
             mqtt_password=os.environ.get("MQTT_PASSWORD", "speedcam-pass"),
             mqtt_client_id=os.environ.get("EDGE_CLIENT_ID", f"speedcam-edge-{socket.gethostname()}-{os.getpid()}"),
             bucket=os.environ.get("GCS_BUCKET_NAME", "speedcam-images"),
             storage_emulator_host=os.environ.get("STORAGE_EMULATOR_HOST", ""),
             camera_id=os.environ.get("EDGE_CAMERA_ID") or None,
+            mqtt_tls=tls,
+            mqtt_ca_file=os.environ.get("BROKER_TLS_CA_FILE") or None,
         )
 
     @classmethod
@@ -63,4 +69,6 @@ class EdgeConfig:
             publish_timeout_s=backend.publish_timeout_s,
             camera_id=camera.camera_id,
             heartbeat_s=backend.heartbeat_s,
+            mqtt_tls=backend.tls,
+            mqtt_ca_file=str(backend.ca_file) if backend.ca_file else None,
         )

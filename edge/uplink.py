@@ -37,6 +37,9 @@ class Uplink:
             clean_session=True,
         )
         self._mqtt.username_pw_set(config.mqtt_username, config.mqtt_password)
+        if config.mqtt_tls:
+            # paho verifies the certificate chain and the broker's name by default.
+            self._mqtt.tls_set(ca_certs=config.mqtt_ca_file)
         if config.camera_id:
             # The broker publishes this for us if the unit vanishes without saying goodbye.
             offline = CameraStatusEvent(camera_id=config.camera_id, state="offline")

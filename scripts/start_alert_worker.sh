@@ -8,6 +8,7 @@ export DB_POOL_SIZE="${DB_POOL_SIZE:-20}"
 # cycle while AMQP heartbeats are on, taking in at most ~10 tasks/s. TCP keepalive still
 # detects a dead broker connection.
 export BROKER_HEARTBEAT_S="${BROKER_HEARTBEAT_S:-0}"
-CELERY="${CELERY:-celery}"; [ -x .venv/bin/celery ] && [ "$CELERY" = celery ] && CELERY=.venv/bin/celery
-exec "$CELERY" -A backend.alert.worker worker --pool=gevent --concurrency="${ALERT_CONCURRENCY:-100}" \
+# The checkout's .venv when there is one; in an image, the python on PATH.
+PY="${PYTHON:-python}"; [ -x .venv/bin/python ] && [ -z "${PYTHON:-}" ] && PY=.venv/bin/python
+exec "$PY" -m celery -A backend.alert.worker worker --pool=gevent --concurrency="${ALERT_CONCURRENCY:-100}" \
   -Q fcm_queue -n "${ALERT_WORKER_NAME:-alert@%h}" --loglevel="${LOG_LEVEL:-INFO}" --without-mingle "$@"

@@ -6,11 +6,18 @@
 #   start_main.sh             both, in one container; exits when either exits
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The checkout's .venv when there is one; in an image, the python on PATH. Every tool runs
+# as `python -m`, so it is the one installed for that interpreter.
 PY="${PYTHON:-python}"; [ -x .venv/bin/python ] && [ -z "${PYTHON:-}" ] && PY=.venv/bin/python
-BIN="$(dirname "$PY")"
+command -v "$PY" >/dev/null || { echo "start_main.sh: no python interpreter ($PY) on PATH" >&2; exit 127; }
 
 web() {
-  exec "$BIN/gunicorn" backend.config.wsgi:application \
+  # Each gunicorn worker is a process: they share one /metrics through prometheus_client's
+  # multiprocess mode, whose sample files must start empty (gunicorn.conf.py cleans up after
+  # a worker that exits).
+  export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${TMPDIR:-/tmp}/speedcam-web-metrics-$$}"
+  rm -rf "$PROMETHEUS_MULTIPROC_DIR"; mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+  exec "$PY" -m gunicorn backend.config.wsgi:application --config python:backend.config.gunicorn \
     --bind "${GUNICORN_BIND:-0.0.0.0:8000}" \
     --workers "${GUNICORN_WORKERS:-2}" --threads "${GUNICORN_THREADS:-4}" \
     --timeout "${GUNICORN_TIMEOUT:-30}" --access-logfile - --error-logfile -

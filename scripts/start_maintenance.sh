@@ -5,13 +5,14 @@
 #                                 exactly ONE per deployment, or every job runs twice
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CELERY="${CELERY:-celery}"; [ -x .venv/bin/celery ] && [ "$CELERY" = celery ] && CELERY=.venv/bin/celery
+# The checkout's .venv when there is one; in an image, the python on PATH.
+PY="${PYTHON:-python}"; [ -x .venv/bin/python ] && [ -z "${PYTHON:-}" ] && PY=.venv/bin/python
 case "${1:-worker}" in
   worker)
-    exec "$CELERY" -A backend.maintenance.worker worker --pool=solo -Q maintenance_queue \
+    exec "$PY" -m celery -A backend.maintenance.worker worker --pool=solo -Q maintenance_queue \
       -n "${MAINTENANCE_WORKER_NAME:-maintenance@%h}" --loglevel="${LOG_LEVEL:-INFO}" --without-mingle ;;
   beat)
     schedule="${BEAT_SCHEDULE_FILE:-${TMPDIR:-/tmp}/speedcam-celerybeat-schedule}"
-    exec "$CELERY" -A backend.maintenance.worker beat --schedule="$schedule" --loglevel="${LOG_LEVEL:-INFO}" ;;
+    exec "$PY" -m celery -A backend.maintenance.worker beat --schedule="$schedule" --loglevel="${LOG_LEVEL:-INFO}" ;;
   *) echo "usage: $0 [worker|beat]" >&2; exit 2 ;;
 esac

@@ -8,6 +8,7 @@ if [ "${OCR_METRICS_PORT:-9112}" != 0 ]; then
   export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${TMPDIR:-/tmp}/speedcam-ocr-metrics-$$}"
   rm -rf "$PROMETHEUS_MULTIPROC_DIR"; mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 fi
-CELERY="${CELERY:-celery}"; [ -x .venv/bin/celery ] && [ "$CELERY" = celery ] && CELERY=.venv/bin/celery
-exec "$CELERY" -A backend.ocr.worker worker --pool=prefork --concurrency="${OCR_CONCURRENCY:-2}" \
+# The checkout's .venv when there is one; in an image, the python on PATH.
+PY="${PYTHON:-python}"; [ -x .venv/bin/python ] && [ -z "${PYTHON:-}" ] && PY=.venv/bin/python
+exec "$PY" -m celery -A backend.ocr.worker worker --pool=prefork --concurrency="${OCR_CONCURRENCY:-2}" \
   -Q ocr_queue -n "${OCR_WORKER_NAME:-ocr@%h}" --loglevel="${LOG_LEVEL:-INFO}" --without-mingle "$@"

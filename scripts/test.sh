@@ -21,6 +21,12 @@ fi
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   apt_install chromium chromium-driver
 fi
+# The production kit's real parts: Prometheus + promtool (monitoring tests), Caddy (TLS
+# profile), kubectl's built-in kustomize (cluster manifests; Debian's kubernetes-client
+# where the image has no kubectl).
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 \
+  || apt_install --no-install-recommends prometheus
+command -v caddy >/dev/null 2>&1 || apt_install caddy
 ensure_venv test
 
 log "ruff"

@@ -79,9 +79,9 @@ start_role ocr-worker scripts/start_ocr_worker.sh
 start_role alert-worker scripts/start_alert_worker.sh
 start_role maintenance-worker scripts/start_maintenance.sh worker
 BEAT_SCHEDULE_FILE="$STATE_DIR/celerybeat-schedule" start_role beat scripts/start_maintenance.sh beat
-start_role flower "$VENV/bin/celery" -A backend.config.celery flower --address=127.0.0.1 --port="$FLOWER_PORT" \
-  --basic-auth="admin:$flower_password" \
-  --broker_api="http://$RMQ_USER:$RMQ_PASSWORD@127.0.0.1:$RMQ_MGMT_PORT/api/"
+FLOWER_ADDRESS=127.0.0.1 FLOWER_PORT="$FLOWER_PORT" FLOWER_BASIC_AUTH="admin:$flower_password" \
+  FLOWER_BROKER_API="http://$RMQ_USER:$RMQ_PASSWORD@127.0.0.1:$RMQ_MGMT_PORT/api/" \
+  start_role flower scripts/start_flower.sh
 
 wait_for_port "$API_PORT" 30 gunicorn
 wait_for_port "$INGEST_METRICS_PORT" 30 "MQTT subscriber"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
 import pytest
+import yaml
 
 from tests.support.services import REPO_ROOT
 
@@ -83,4 +85,78 @@ def test_compose_file_is_accepted() -> None:
 def test_each_role_image_installs_only_its_requirements(role: str) -> None:
     dockerfile = (REPO_ROOT / f"docker/Dockerfile.{role}").read_text()
     assert f"pip install -r requirements/{role}.txt" in dockerfile
-    assert (REPO_ROOT / "docker/rabbitmq/enabled_plugins").read_text().strip() == "[rabbitmq_management,rabbitmq_mqtt]."
+    plugins = (REPO_ROOT / "docker/rabbitmq/enabled_plugins").read_text()
+    assert {"rabbitmq_management", "rabbitmq_mqtt", "rabbitmq_prometheus"} <= set(re.findall(r"rabbitmq_\w+", plugins))
+
+
+COMPOSE_TEXT = (REPO_ROOT / "docker/docker-compose.yml").read_text()
+COMPOSE = yaml.safe_load(COMPOSE_TEXT)
+SERVICES = COMPOSE["services"]
+BACKEND_SERVICES = [name for name, service in SERVICES.items() if service.get("image", "").startswith("speedcam-")]
+# What each role reads from a mounted file: GCS evidence (web signs links, OCR downloads,
+# retention deletes), Firebase pushes, the scraper's token, the TLS keys.
+NEEDED_SECRETS = {
+    "main": {"gcs-service-account", "metrics-token"},
+    "ocr-worker": {"gcs-service-account"},
+    "maintenance-worker": {"gcs-service-account"},
+    "alert-worker": {"firebase-service-account"},
+    "proxy": {"tls-cert", "tls-key"},
+    "rabbitmq": {"tls-ca", "tls-cert", "tls-key"},
+    "prometheus": {"metrics-token"},
+}
+
+
+def _secret_names(service: dict) -> set[str]:
+    return {entry if isinstance(entry, str) else entry["source"] for entry in service.get("secrets", [])}
+
+
+def test_every_file_and_script_the_compose_file_names_exists() -> None:
+    for name, service in SERVICES.items():
+        if "build" in service:
+            assert (REPO_ROOT / service["build"]["dockerfile"]).is_file(), name
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("./"):
+                assert (REPO_ROOT / source).exists(), f"{name} mounts {source}, which is not in the repository"
+        command = service.get("command") or []
+        if command and command[0].startswith("scripts/"):
+            script = REPO_ROOT / command[0]
+            assert script.is_file() and os.access(script, os.X_OK), f"{name}: {command[0]}"
+            copied = (REPO_ROOT / "docker" / f"Dockerfile.{service['image'].removeprefix('speedcam-')}").read_text()
+            assert "COPY scripts/start_*.sh scripts/" in copied
+        if command[:2] == ["python", "manage.py"]:
+            assert list(REPO_ROOT.glob(f"backend/*/management/commands/{command[2]}.py")), f"{name}: {command}"
+
+
+def test_every_variable_the_compose_file_reads_is_documented() -> None:
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (REPO_ROOT / "backend.env.example").read_text(), re.M))
+    used = set(re.findall(r"\$\{([A-Z][A-Z0-9_]+)", COMPOSE_TEXT))
+    assert used - documented == set(), "document these in backend.env.example"
+    backend_env = COMPOSE["x-backend-env"]
+    assert set(backend_env) - documented == set()
+
+
+def test_each_service_gets_the_secrets_it_needs() -> None:
+    for name in BACKEND_SERVICES:
+        assert SERVICES[name]["env_file"] == ["${SPEEDCAM_ENV_FILE:-.env}"], f"{name} must read the env file"
+    for name, needed in NEEDED_SECRETS.items():
+        assert needed <= _secret_names(SERVICES[name]), f"{name} lacks {needed - _secret_names(SERVICES[name])}"
+    for name, service in SERVICES.items():
+        environment = service.get("environment") or {}
+        for variable, value in environment.items():
+            if str(value).startswith("/run/secrets/"):
+                secret = str(value).removeprefix("/run/secrets/")
+                assert secret in _secret_names(service), f"{name}: {variable} points at {secret}, not mounted"
+    assert set(COMPOSE["secrets"]) == set().union(*NEEDED_SECRETS.values())
+
+
+def test_only_tls_listeners_are_published() -> None:
+    published = {
+        (name, str(port).rsplit(":", 1)[-1].split("/")[0])
+        for name, service in SERVICES.items()
+        for port in service.get("ports", [])
+        if not str(port).startswith("127.0.0.1:")
+    }
+    assert published == {("proxy", "443"), ("rabbitmq", "8883"), ("rabbitmq", "5671")}
+    for name in BACKEND_SERVICES:
+        assert SERVICES[name]["environment"]["METRICS_ADDR"] == "0.0.0.0", f"{name}'s metrics must reach Prometheus"

@@ -40,7 +40,7 @@ def serve(port: int, *, queues: Iterable[str]) -> None:
         registry = CollectorRegistry()
         prometheus_multiprocess.MultiProcessCollector(registry)
         worker_process_shutdown.connect(_child_exited, weak=False)
-    registry.register(QueueDepthCollector(settings.CELERY_BROKER_URL, queues))
+    registry.register(QueueDepthCollector(settings.CELERY_BROKER_URL, queues, ssl=settings.BROKER_USE_SSL))
     start_http_server(port, addr=settings.METRICS_ADDR, registry=registry)
 
 

@@ -41,7 +41,11 @@ def _send(name: str, *, kwargs: dict, queue: Queue, **options: object) -> str:
             if _connection is None or _connection[0] != os.getpid():
                 _connection = (
                     os.getpid(),
-                    Connection(app.conf.broker_url, transport_options={"confirm_publish": True}),
+                    Connection(
+                        app.conf.broker_url,
+                        ssl=app.conf.broker_use_ssl,
+                        transport_options={"confirm_publish": True},
+                    ),
                 )
             connection = _connection[1]
             try:

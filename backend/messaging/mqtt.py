@@ -29,6 +29,9 @@ def new_client(*, client_id: str, clean_session: bool, manual_ack: bool = False)
         manual_ack=manual_ack,
     )
     client.username_pw_set(settings.MQTT_USERNAME, settings.MQTT_PASSWORD)
+    if settings.MQTT_TLS:
+        # Verifies the broker's certificate and its name (paho's defaults).
+        client.tls_set(ca_certs=settings.BROKER_TLS_CA_FILE or None)
     client.reconnect_delay_set(min_delay=1, max_delay=settings.MQTT_RECONNECT_MAX_S)
     return client
 

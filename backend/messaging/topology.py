@@ -145,6 +145,7 @@ def ocr_priority(detected_speed: float, speed_limit: float) -> int:
 def celery_config(
     *,
     broker_url: str,
+    broker_use_ssl: dict | bool = False,
     ocr_time_limit_s: int,
     alert_time_limit_s: int,
     broker_heartbeat_s: int = 60,
@@ -154,6 +155,7 @@ def celery_config(
     """Celery settings shared by every role (lower-case Celery names)."""
     return {
         "broker_url": broker_url,
+        "broker_use_ssl": broker_use_ssl,
         "broker_heartbeat": broker_heartbeat_s,
         "broker_connection_retry_on_startup": True,
         "result_backend": "django-db",

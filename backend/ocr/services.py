@@ -55,6 +55,8 @@ def process_detection(detection_id: int, *, reader: PlateReader) -> Detection | 
             bbox=read.bbox,
         )
         metrics.READS.labels(verdict.outcome).inc()
+        if verdict.review_reason:
+            metrics.REVIEWS.labels(verdict.outcome).inc()
         metrics.DETECTED_TO_READ_SECONDS.observe((timezone.now() - detection.detected_at).total_seconds())
     # Completed now or by an earlier delivery whose announcement may have been lost:
     # announce (again); main's dispatch and the alert claim make a repeat harmless.

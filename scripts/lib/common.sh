@@ -29,6 +29,7 @@ RMQ_AMQP_PORT="${RMQ_AMQP_PORT:-$((5673 + _base))}"
 RMQ_MQTT_PORT="${RMQ_MQTT_PORT:-$((1884 + _base))}"
 RMQ_MGMT_PORT="${RMQ_MGMT_PORT:-$((15673 + _base))}"
 RMQ_EPMD_PORT="${RMQ_EPMD_PORT:-$((4370 + _base))}"
+RMQ_PROMETHEUS_PORT="${RMQ_PROMETHEUS_PORT:-$((15792 + _base))}"
 GCS_PORT="${GCS_PORT:-$((9023 + _base))}"
 FCM_PORT="${FCM_PORT:-$((9099 + _base))}"
 API_PORT="${API_PORT:-$((8000 + _base))}"
@@ -228,6 +229,9 @@ mqtt.vhost = $RMQ_VHOST
 mqtt.exchange = amq.topic
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $RMQ_MGMT_PORT
+prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = $RMQ_PROMETHEUS_PORT
+prometheus.return_per_object_metrics = true
 default_vhost = $RMQ_VHOST
 default_user = $RMQ_USER
 default_pass = $RMQ_PASSWORD
@@ -236,7 +240,7 @@ default_permissions.configure = .*
 default_permissions.read = .*
 default_permissions.write = .*
 CONF
-    echo '[rabbitmq_management,rabbitmq_mqtt].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
+    echo '[rabbitmq_management,rabbitmq_mqtt,rabbitmq_prometheus].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
     log "starting RabbitMQ (AMQP $RMQ_AMQP_PORT, MQTT $RMQ_MQTT_PORT, management $RMQ_MGMT_PORT)"
     nohup rabbitmq-server >"$RMQ_DIR/server.out" 2>&1 &
     echo $! >"$RMQ_DIR/server.pid"

@@ -41,20 +41,35 @@ def wait_for(predicate: Callable[[], Any], *, timeout: float = 30.0, interval: f
 
 class RoleProcess:
     def __init__(
-        self, name: str, command: list[str], env: dict[str, str], log_path: Path, ready: Callable[[RoleProcess], bool]
+        self,
+        name: str,
+        command: list[str],
+        env: dict[str, str],
+        log_path: Path,
+        ready: Callable[[RoleProcess], bool],
+        *,
+        cwd: Path = REPO_ROOT,
     ) -> None:
         self.name, self.command, self.env, self.log_path, self._ready = name, command, env, log_path, ready
+        self.cwd = cwd
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60.0) -> None:
+    def spawn(self) -> None:
+        """Start the process without waiting for it to be ready."""
         self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            self.command, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        wait_for(lambda: self._alive_or_raise() and self._ready(self), timeout=timeout, what=f"{self.name} ready")
 
-    def _alive_or_raise(self) -> bool:
+    def start(self, timeout: float = 60.0) -> None:
+        self.spawn()
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        wait_for(lambda: self.alive_or_raise() and self._ready(self), timeout=timeout, what=f"{self.name} ready")
+
+    def alive_or_raise(self) -> bool:
         assert self.process is not None
         if self.process.poll() is not None:
             raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.log_text()[-3000:]}")

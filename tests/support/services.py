@@ -39,6 +39,7 @@ class TestServices:
         self.broker_url = self.env["CELERY_BROKER_URL"]
         self.mqtt_port = int(self.env["MQTT_PORT"])
         self.fcm = FcmEmulator(self.env["FCM_ENDPOINT"])
+        self.rabbitmq_prometheus_port = int(_common('echo "$RMQ_PROMETHEUS_PORT"').strip())
 
     # --- lifecycle ---------------------------------------------------------------
     def start(self) -> None:

@@ -8,6 +8,7 @@ message instead of deep inside a worker.
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 
 import environ
@@ -274,7 +275,13 @@ SWAGGER_SETTINGS = {
 SWAGGER_USE_COMPAT_RENDERERS = False
 # Prometheus scrapes /metrics with `Authorization: Bearer <METRICS_TOKEN>` (an admin or
 # operator API token works too).
+# METRICS_TOKEN_FILE: the same, read from a file (the scraper's secret, mounted for both).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if not METRICS_TOKEN and env.str("METRICS_TOKEN_FILE", default=""):
+    _metrics_token_file = Path(env.str("METRICS_TOKEN_FILE"))
+    if not _metrics_token_file.is_file():
+        raise ImproperlyConfigured(f"METRICS_TOKEN_FILE: {_metrics_token_file} is not a file")
+    METRICS_TOKEN = _metrics_token_file.read_text().strip()
 # How long a snapshot link from the violation detail stays valid.
 EVIDENCE_URL_TTL_S = _positive_int("EVIDENCE_URL_TTL_S", 300, maximum=604_800)
 
@@ -295,8 +302,21 @@ BROKER_HEARTBEAT_S = env.int("BROKER_HEARTBEAT_S", default=60)
 if BROKER_HEARTBEAT_S < 0:
     raise ImproperlyConfigured(f"BROKER_HEARTBEAT_S must be >= 0, got {BROKER_HEARTBEAT_S}")
 
+# TLS to the broker: an amqps:// CELERY_BROKER_URL, and MQTT_TLS for MQTTS (port 8883).
+# BROKER_TLS_CA_FILE: the CA that signed the broker's certificate (empty: the system's
+# trust store). The certificate's name is always checked against the host.
+BROKER_TLS_CA_FILE = env.str("BROKER_TLS_CA_FILE", default="")
+if BROKER_TLS_CA_FILE and not Path(BROKER_TLS_CA_FILE).is_file():
+    raise ImproperlyConfigured(f"BROKER_TLS_CA_FILE: {BROKER_TLS_CA_FILE} is not a file")
+MQTT_TLS = _bool("MQTT_TLS", False)
+BROKER_USE_SSL: dict | bool = (
+    {"ca_certs": BROKER_TLS_CA_FILE or None, "cert_reqs": ssl.CERT_REQUIRED}
+    if CELERY_BROKER_URL.startswith("amqps://")
+    else False
+)
+
 MQTT_HOST = env.str("MQTT_HOST", default=RABBITMQ_HOST)
-MQTT_PORT = _positive_int("MQTT_PORT", 1883, maximum=65535)
+MQTT_PORT = _positive_int("MQTT_PORT", 8883 if MQTT_TLS else 1883, maximum=65535)
 MQTT_USERNAME = BROKER_USER or env.str("MQTT_USERNAME", default="speedcam")
 MQTT_PASSWORD = BROKER_PASSWORD if BROKER_USER else env.str("MQTT_PASSWORD", default="speedcam-pass")
 # The subscriber's fixed client id: RabbitMQ keeps its persistent session (and the
@@ -313,7 +333,10 @@ RABBITMQ_ADMIN_USER = env.str("RABBITMQ_ADMIN_USER", default=env.str("MQTT_USERN
 RABBITMQ_ADMIN_PASSWORD = env.str("RABBITMQ_ADMIN_PASSWORD", default=env.str("MQTT_PASSWORD", default="speedcam-pass"))
 # What provision_camera tells a new unit about where the backend is.
 EDGE_MQTT_HOST = env.str("EDGE_MQTT_HOST", default=MQTT_HOST)
-EDGE_MQTT_PORT = _positive_int("EDGE_MQTT_PORT", MQTT_PORT, maximum=65535)
+EDGE_MQTT_TLS = _bool("EDGE_MQTT_TLS", MQTT_TLS)
+EDGE_MQTT_PORT = _positive_int("EDGE_MQTT_PORT", 8883 if EDGE_MQTT_TLS else MQTT_PORT, maximum=65535)
+# Where units keep the CA that signed the broker's certificate (empty: their trust store).
+EDGE_TLS_CA_FILE = env.str("EDGE_TLS_CA_FILE", default="")
 # Port of the subscriber's Prometheus endpoint (0 disables it).
 INGEST_METRICS_PORT = _port("INGEST_METRICS_PORT", 9108)
 # mqtt: one MQTT subscriber (run_mqtt_subscriber). amqp: any number of competing
@@ -421,6 +444,7 @@ LOG_FORMAT = _choice("LOG_FORMAT", "json", {"json", "text"})
 # --- Celery (the topology module owns queues, routing and delivery guarantees) -----
 CELERY = celery_config(
     broker_url=CELERY_BROKER_URL,
+    broker_use_ssl=BROKER_USE_SSL,
     ocr_time_limit_s=OCR_TIME_LIMIT_S,
     alert_time_limit_s=ALERT_TIME_LIMIT_S,
     broker_heartbeat_s=BROKER_HEARTBEAT_S,

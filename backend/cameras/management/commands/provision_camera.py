@@ -81,6 +81,12 @@ class Command(BaseCommand):
             "backend": {
                 "mqtt_host": settings.EDGE_MQTT_HOST,
                 "mqtt_port": settings.EDGE_MQTT_PORT,
+                **({"tls": True} if settings.EDGE_MQTT_TLS else {}),
+                **(
+                    {"ca_file": settings.EDGE_TLS_CA_FILE}
+                    if settings.EDGE_MQTT_TLS and settings.EDGE_TLS_CA_FILE
+                    else {}
+                ),
                 "mqtt_username": username,
                 "mqtt_password_env": "SPEEDCAM_MQTT_PASSWORD",
                 "client_id": f"speedcam-edge-{camera_id}",
