@@ -21,9 +21,9 @@ fi
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   apt_install chromium chromium-driver
 fi
-# The production kit's real parts: Prometheus + promtool (monitoring tests), Caddy (TLS
-# profile), kubectl's built-in kustomize (cluster manifests; Debian's kubernetes-client
-# where the image has no kubectl).
+# The production kit's real parts: Prometheus + promtool (monitoring tests) and Caddy (the
+# TLS profile). The cluster manifests are rendered with the machine's kubectl (its built-in
+# kustomize v5; Debian's kubernetes-client is too old for it).
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 \
   || apt_install --no-install-recommends prometheus
 command -v caddy >/dev/null 2>&1 || apt_install caddy

@@ -5,34 +5,65 @@
 # 127.0.0.1. Then it publishes sample detections through the real pipeline and shows
 # how they ended. Safe to run again: services are reused, the roles restarted on the
 # current code. Stop everything with ./scripts/down.sh.
+#
+# ./scripts/up.sh --tls: the same, production-like: production settings with generated
+# secrets, TLS only from outside (Caddy serves the API, admin and /flower/ over HTTPS; the
+# broker speaks AMQPS and MQTTS only), its own ports and data (.state/tls). A local CA signs
+# the certificates unless TLS_CA_FILE, TLS_CERT_FILE and TLS_KEY_FILE name yours.
+# Stop it with ./scripts/down.sh --tls.
 SPEEDCAM_PROFILE=dev
+[ "${1:-}" = --tls ] && SPEEDCAM_PROFILE=tls
 . "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
+TLS=""; [ "$SPEEDCAM_PROFILE" = tls ] && TLS=1
+# The settings file of this system: .env at the root for the demo (read by manage.py in any
+# shell); the TLS profile keeps its own and the roles ignore the root .env.
+ENV_FILE=.env; PUBLIC_URL="http://127.0.0.1:$API_PORT"; FLOWER_URL="http://127.0.0.1:$FLOWER_PORT/"; CURL="curl"
+if [ -n "$TLS" ]; then
+  ENV_FILE="$STATE_DIR/speedcam.env"; export SPEEDCAM_SKIP_DOTENV=true
+  PUBLIC_URL="https://127.0.0.1:$HTTPS_PORT"; FLOWER_URL="$PUBLIC_URL/flower/"; CURL="curl --cacert $TLS_CA_FILE"
+fi
 
 ensure_system_packages
 ensure_venv test
 start_services
 
 # --- .env: the settings this system runs with, for `python manage.py ...` in any shell
-secret=""; flower_password=""; admin_password=""; client_id=""
-if [ -f .env ]; then
-  secret=$(sed -n 's/^DJANGO_SECRET_KEY=//p' .env)
-  flower_password=$(sed -n 's/^FLOWER_PASSWORD=//p' .env)
-  admin_password=$(sed -n 's/^ADMIN_PASSWORD=//p' .env)
-  client_id=$(sed -n 's/^MQTT_CLIENT_ID=//p' .env)
+secret=""; flower_password=""; admin_password=""; client_id=""; metrics_token=""
+if [ -f "$ENV_FILE" ]; then
+  secret=$(sed -n 's/^DJANGO_SECRET_KEY=//p' "$ENV_FILE")
+  flower_password=$(sed -n 's/^FLOWER_PASSWORD=//p' "$ENV_FILE")
+  admin_password=$(sed -n 's/^ADMIN_PASSWORD=//p' "$ENV_FILE")
+  client_id=$(sed -n 's/^MQTT_CLIENT_ID=//p' "$ENV_FILE")
+  metrics_token=$(sed -n 's/^METRICS_TOKEN=//p' "$ENV_FILE")
 fi
 [ -n "$secret" ] || secret=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(48))')
-[ -n "$flower_password" ] || flower_password=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')
+[ -n "$flower_password" ] || flower_password=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(24))')
+[ -n "$metrics_token" ] || metrics_token=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(32))')
 [ -n "$admin_password" ] || admin_password=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')
 # Unguessable: whoever connects with the subscriber's client id closes its connection.
 [ -n "$client_id" ] || client_id="speedcam-main-$("$PY" -c 'import secrets; print(secrets.token_hex(8))')"
 # Secrets inside: readable by this user only.
 umask 077
-rm -f .env
+rm -f "$ENV_FILE"
 {
   echo "# Written by ./scripts/up.sh on $(date -Iseconds). See backend.env.example for every variable."
-  echo "DJANGO_SETTINGS_MODULE=backend.config.settings.dev"
+  if [ -n "$TLS" ]; then
+    echo "DJANGO_SETTINGS_MODULE=backend.config.settings.prod"
+    echo "SPEEDCAM_SKIP_DOTENV=true"
+    echo "DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost"
+    echo "CSRF_TRUSTED_ORIGINS=https://127.0.0.1:$HTTPS_PORT,https://localhost:$HTTPS_PORT"
+    echo "NUM_PROXIES=1"
+    echo "STATIC_ROOT=$STATE_DIR/static"
+    echo "RABBITMQ_ADMIN_PASSWORD=$RMQ_PASSWORD"
+    echo "EDGE_MQTT_TLS=true"
+    echo "EDGE_TLS_CA_FILE=$TLS_CA_FILE"
+    echo "FLOWER_URL_PREFIX=flower"
+  else
+    echo "DJANGO_SETTINGS_MODULE=backend.config.settings.dev"
+  fi
   echo "DJANGO_SECRET_KEY=$secret"
+  echo "METRICS_TOKEN=$metrics_token"
   service_env
   echo "OCR_MOCK=${OCR_MOCK:-false}"   # the real EasyOCR engine with the shipped plate model
   echo "FCM_MOCK=${FCM_MOCK:-false}"   # the real firebase-admin SDK, against the FCM emulator
@@ -40,8 +71,8 @@ rm -f .env
   echo "OCR_METRICS_PORT=$OCR_METRICS_PORT"
   echo "ALERT_METRICS_PORT=$ALERT_METRICS_PORT"
   echo "MAINTENANCE_METRICS_PORT=$MAINTENANCE_METRICS_PORT"
-  echo "API_URL=http://127.0.0.1:$API_PORT"
-  echo "FLOWER_URL=http://127.0.0.1:$FLOWER_PORT"
+  echo "API_URL=$PUBLIC_URL"
+  echo "FLOWER_URL=$FLOWER_URL"
   echo "FLOWER_USER=admin"
   echo "FLOWER_PASSWORD=$flower_password"
   echo "ADMIN_USER=admin"
@@ -49,10 +80,11 @@ rm -f .env
   echo "LOG_FORMAT=json"
   echo "MQTT_CLIENT_ID=$client_id"
   echo "EDGE_MQTT_PORT=$RMQ_MQTT_PORT"
-} >.env
-chmod 600 .env
+} >"$ENV_FILE"
+chmod 600 "$ENV_FILE"
 umask 022
-set -a; . ./.env; set +a
+set -a; . "$ENV_FILE"; set +a
+[ -z "$TLS" ] || "$PY" manage.py collectstatic --noinput -v0
 
 log "migrating the four databases"
 migrate_all
@@ -115,18 +147,18 @@ events=$(MQTT_USERNAME=camera-cam-01 MQTT_PASSWORD="$(sed -n 's/^SPEEDCAM_MQTT_P
 
 cat <<INFO
 
-SpeedCam is running (settings in .env; logs in ${LOG_DIR#"$REPO_ROOT"/}/):
-  API / admin   http://127.0.0.1:$API_PORT/admin/   (admin / $admin_password)
-  review queue  http://127.0.0.1:$API_PORT/admin/detections/reviewitem/   (accept a read or type the plate)
-  REST API      http://127.0.0.1:$API_PORT/swagger/   (docs; also /redoc/, /swagger.json)
-                curl -H "Authorization: Bearer $operator_token" http://127.0.0.1:$API_PORT/api/v1/violations/
-  health        http://127.0.0.1:$API_PORT/readyz   metrics http://127.0.0.1:$API_PORT/metrics (same token)
-  Flower        http://127.0.0.1:$FLOWER_PORT/      (admin / $flower_password)
+SpeedCam is running (settings in ${ENV_FILE#"$REPO_ROOT"/}; logs in ${LOG_DIR#"$REPO_ROOT"/}/):
+  API / admin   $PUBLIC_URL/admin/   (admin / $admin_password)
+  review queue  $PUBLIC_URL/admin/detections/reviewitem/   (accept a read or type the plate)
+  REST API      $PUBLIC_URL/swagger/   (docs; also /redoc/, /swagger.json)
+                $CURL -H "Authorization: Bearer $operator_token" $PUBLIC_URL/api/v1/violations/
+  health        $PUBLIC_URL/readyz   metrics http://127.0.0.1:$API_PORT/metrics (Bearer METRICS_TOKEN from ${ENV_FILE#"$REPO_ROOT"/})
+  Flower        $FLOWER_URL      (admin / $flower_password)
   RabbitMQ UI   http://127.0.0.1:$RMQ_MGMT_PORT/    ($RMQ_USER / $RMQ_PASSWORD)
-  MQTT          127.0.0.1:$RMQ_MQTT_PORT   AMQP 127.0.0.1:$RMQ_AMQP_PORT   MariaDB 127.0.0.1:$DB_PORT
+  MQTT${TLS:+S}         127.0.0.1:$RMQ_MQTT_PORT   AMQP${TLS:+S} 127.0.0.1:$RMQ_AMQP_PORT   MariaDB 127.0.0.1:$DB_PORT
   FCM emulator  http://127.0.0.1:$FCM_PORT/_control/messages   (the pushes it received)
-  more samples  MQTT_USERNAME=camera-cam-01 MQTT_PASSWORD=\$(sed -n 's/^SPEEDCAM_MQTT_PASSWORD=//p' ${CAMERA_ENV#"$REPO_ROOT"/}) \\
+  more samples  ${TLS:+set -a; . ${ENV_FILE#"$REPO_ROOT"/}; set +a; }MQTT_USERNAME=camera-cam-01 MQTT_PASSWORD=\$(sed -n 's/^SPEEDCAM_MQTT_PASSWORD=//p' ${CAMERA_ENV#"$REPO_ROOT"/}) \\
                   .venv/bin/python -m edge sample --count 5
   cameras       .venv/bin/python manage.py provision_camera cam-02 --location "..." --limit 80
-  stop          ./scripts/down.sh
+  stop          ./scripts/down.sh${TLS:+ --tls}
 INFO

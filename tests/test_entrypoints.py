@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from backend.messaging.topology import INGEST_QUEUE
 from tests.support.processes import Pipeline, RoleProcess
 from tests.support.services import REPO_ROOT
 
@@ -230,10 +231,12 @@ def started(pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Ite
     yield running
     for process in running.values():
         process.stop()
-    # Each subscriber's persistent MQTT session would otherwise keep collecting later events.
+    # Each subscriber's persistent MQTT session, and the AMQP consumers' ingest_queue, would
+    # otherwise keep collecting every later event with nobody to take them.
     with pipeline.services.amqp() as connection:
         for client_id in mqtt_clients:
             connection.default_channel.queue_delete(f"mqtt-subscription-{client_id}qos1")
+        INGEST_QUEUE(connection.default_channel).delete()
 
 
 @pytest.mark.parametrize("point", ENTRY_POINTS, ids=lambda point: point.name)

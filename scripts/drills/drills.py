@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -40,6 +42,7 @@ DRILLS = (
     "subscriber-restart",
     "fcm-5xx",
     "bad-input",
+    "backup-restore",
 )
 LOG_DIR = REPO_ROOT / ".state" / "drill" / "logs"
 ROLE_ENV = {
@@ -303,6 +306,131 @@ def _verdict(event_ids: set[str], fcm: FcmEmulator) -> dict:
     }
 
 
+# --- the backup/restore drill: a populated system lost entirely, then restored --------------
+
+
+def _violations_served(token: str) -> list[dict]:
+    """What an operator's API client sees, without the expiring snapshot links."""
+    from django.test import Client
+
+    connections.close_all()
+    rows: list[dict] = []
+    url: str | None = "/api/v1/violations/"
+    while url:  # every page
+        response = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert response.status_code == 200, response.content[:500]
+        body = response.json()
+        rows += body["results"]
+        url = body["next"]
+    return sorted(({k: v for k, v in row.items() if "url" not in k} for row in rows), key=lambda row: row["id"])
+
+
+def _evidence_objects() -> dict[str, str]:
+    """Every object in the evidence bucket: name -> MD5."""
+    from backend.common.gcs import storage_client
+
+    client = storage_client()
+    return {blob.name: blob.md5_hash for blob in client.list_blobs(client.bucket(os.environ["GCS_BUCKET_NAME"]))}
+
+
+def _destroy_everything() -> None:
+    """The disaster: the four databases dropped and created empty, the bucket emptied."""
+    from backend.common.gcs import storage_client
+
+    connections.close_all()
+    names = [connections[alias].settings_dict["NAME"] for alias in connections]
+    statements = " ".join(
+        f"DROP DATABASE \\`{name}\\`; CREATE DATABASE \\`{name}\\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
+        for name in names
+    )
+    common_sh(f'mariadb_root -e "{statements}"')
+    client = storage_client()
+    for blob in client.list_blobs(client.bucket(os.environ["GCS_BUCKET_NAME"])):
+        blob.delete()
+
+
+def _manage(*args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed: {result.stderr[-2000:]}")
+    return result.stdout
+
+
+def run_backup_restore(*, count: int, rate: float, timeout: float) -> dict:
+    """Populate through the real pipeline, back up, lose every database and object, restore:
+    the API must serve the same violations and every evidence object must be back intact."""
+    fcm = FcmEmulator(os.environ["FCM_ENDPOINT"])
+    db(workload.reset)
+    batch = workload.events(count, workload.upload_images(), camera_id="cam-drill")
+    event_ids = {event["event_id"] for event in batch}
+    roles = Roles(LOG_DIR, ROLE_ENV)
+    roles.start()
+    started = time.monotonic()
+    try:
+        publisher = Publisher(
+            [json.dumps(event, ensure_ascii=False).encode() for event in batch], detections_new_topic("cam-drill")
+        )
+        publisher.publish_all(rate, lambda _: None)
+        publisher.wait_acknowledged(timeout)
+        settled = _wait_settled(event_ids, deadline=started + timeout)
+    finally:
+        roles.stop()
+    verdict = _verdict(event_ids, fcm)
+    token = _manage("create_api_token", f"drill-operator-{uuid.uuid4().hex[:6]}", "--role", "operator").strip()
+    served_before, objects_before = _violations_served(token), _evidence_objects()
+    with tempfile.TemporaryDirectory(prefix="speedcam-backup-") as directory:
+        backup_started = time.monotonic()
+        _manage("backup", f"{directory}/backup")
+        backup_s = time.monotonic() - backup_started
+        backup_bytes = sum(path.stat().st_size for path in Path(directory).rglob("*") if path.is_file())
+        _destroy_everything()
+        objects_after_loss = len(_evidence_objects())
+        restore_started = time.monotonic()
+        _manage("restore", f"{directory}/backup")
+        common_sh("grant_db_roles")
+        restore_s = time.monotonic() - restore_started
+    served_after, objects_after = _violations_served(token), _evidence_objects()
+    evidence_intact = sum(
+        1
+        for detection in db(lambda: list(Detection.objects.filter(event_id__in=event_ids)))
+        if hashlib.sha256(_download(detection.image_gcs_uri)).hexdigest() == detection.image_sha256
+    )
+    verdict.update(
+        drill="backup-restore",
+        fault=f"dropped the 4 databases, deleted {len(objects_before)} evidence objects",
+        published=count,
+        settled_in_time=settled,
+        violations_served=len(served_before),
+        violations_after_restore=len(served_after),
+        objects=len(objects_before),
+        evidence_intact=evidence_intact,
+        backup_s=round(backup_s, 1),
+        restore_s=round(restore_s, 1),
+        backup_bytes=backup_bytes,
+        seconds=round(time.monotonic() - started, 1),
+    )
+    verdict["pass"] = (
+        settled
+        and verdict["lost"] == 0
+        and len(served_before) > 0
+        and served_after == served_before
+        and objects_after == objects_before
+        and objects_after_loss == 0
+        and evidence_intact == verdict["stored"]
+    )
+    return verdict
+
+
+def _download(gcs_uri: str) -> bytes:
+    from backend.common.gcs import storage_client
+    from backend.contracts.events import parse_gcs_uri
+
+    bucket, name = parse_gcs_uri(gcs_uri)
+    return storage_client().bucket(bucket).blob(name).download_as_bytes()
+
+
 # --- the bad-input drill: a compromised camera, with its own valid credentials -----------
 
 HOSTILE_CAMERA, VICTIM_CAMERA = "cam-hostile", "cam-victim"
@@ -500,6 +628,18 @@ def main() -> int:
     names = DRILLS if args.name == "all" else (args.name,)
     results = []
     for name in names:
+        if name == "backup-restore":
+            print(f"--- drill {name}: {args.count} detections, backed up, every database and object lost, restored")
+            result = run_backup_restore(count=args.count, rate=args.rate, timeout=args.timeout)
+            results.append(result)
+            print(
+                f"drill {name}: {'PASS' if result['pass'] else 'FAIL'} violations={result['violations_served']} "
+                f"after_restore={result['violations_after_restore']} objects={result['objects']} "
+                f"evidence_intact={result['evidence_intact']}/{result['stored']} backup={result['backup_s']} s "
+                f"restore={result['restore_s']} s ({result['backup_bytes']} bytes)",
+                flush=True,
+            )
+            continue
         if name == "bad-input":
             print(f"--- drill {name}: {args.hostile} hostile payloads, then valid events", flush=True)
             result = run_bad_input(hostile=args.hostile, valid=50, timeout=args.timeout)

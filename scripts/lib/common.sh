@@ -8,6 +8,8 @@
 #                                test -> .state/test (./scripts/test.sh)
 #                                bench -> .state/bench (scripts/bench/*)
 #                                drill -> .state/drill (scripts/drills/run)
+#                                tls -> .state/tls (./scripts/up.sh --tls: production-like,
+#                                       TLS-only broker, Caddy in front, generated secrets)
 
 set -euo pipefail
 
@@ -22,7 +24,8 @@ case "$SPEEDCAM_PROFILE" in
   test) _base=10 ;;
   bench) _base=20 ;;
   drill) _base=30 ;;
-  *) echo "SPEEDCAM_PROFILE must be dev, test, bench or drill, got '$SPEEDCAM_PROFILE'" >&2; exit 2 ;;
+  tls) _base=40 ;;
+  *) echo "SPEEDCAM_PROFILE must be dev, test, bench, drill or tls, got '$SPEEDCAM_PROFILE'" >&2; exit 2 ;;
 esac
 DB_PORT="${DB_PORT:-$((3307 + _base))}"
 RMQ_AMQP_PORT="${RMQ_AMQP_PORT:-$((5673 + _base))}"
@@ -39,17 +42,37 @@ OCR_METRICS_PORT="${OCR_METRICS_PORT:-$((9112 + _base))}"
 ALERT_METRICS_PORT="${ALERT_METRICS_PORT:-$((9113 + _base))}"
 MAINTENANCE_METRICS_PORT="${MAINTENANCE_METRICS_PORT:-$((9114 + _base))}"
 
+HTTPS_PORT="${HTTPS_PORT:-$((8443 + _base))}"
+
+# The tls profile runs production settings, which refuse the fixed local passwords: each of
+# its secrets is derived from one random profile secret kept in the state directory.
+if [ "$SPEEDCAM_PROFILE" = tls ]; then
+  mkdir -p "$STATE_DIR"
+  if [ ! -s "$STATE_DIR/profile.secret" ]; then
+    (umask 077; head -c 32 /dev/urandom | sha256sum | cut -c1-64 >"$STATE_DIR/profile.secret")
+  fi
+  _profile_secret=$(cat "$STATE_DIR/profile.secret")
+  profile_secret() { printf '%s:%s' "$_profile_secret" "$1" | sha256sum | cut -c1-40; }
+else
+  profile_secret() { echo "speedcam-$1-local-pass"; }
+fi
+
 DB_USER=speedcam
-DB_PASSWORD="${DB_PASSWORD:-speedcam-pass}"
 RMQ_USER=speedcam
-RMQ_PASSWORD="${RMQ_PASSWORD:-speedcam-pass}"
+if [ "$SPEEDCAM_PROFILE" = tls ]; then
+  DB_PASSWORD="${DB_PASSWORD:-$(profile_secret db)}"
+  RMQ_PASSWORD="${RMQ_PASSWORD:-$(profile_secret broker)}"
+else
+  DB_PASSWORD="${DB_PASSWORD:-speedcam-pass}"
+  RMQ_PASSWORD="${RMQ_PASSWORD:-speedcam-pass}"
+fi
 RMQ_VHOST=speedcam
 # Each backend role's own database and broker login (least privilege; local passwords).
 WORKER_ROLES="ocr alert maintenance"
 BACKEND_ROLES="main $WORKER_ROLES"
 role_db_user() { echo "speedcam_$1"; }
 role_broker_user() { echo "speedcam-$1"; }
-role_password() { echo "speedcam-$1-local-pass"; }
+role_password() { profile_secret "$1"; }
 GCS_BUCKET_NAME="${GCS_BUCKET_NAME:-speedcam-images}"
 [ "$SPEEDCAM_PROFILE" = test ] && GCS_BUCKET_NAME=speedcam-test-images
 
@@ -92,12 +115,13 @@ ensure_system_packages() {
   local missing=()
   command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+  if [ "$SPEEDCAM_PROFILE" = tls ]; then command -v caddy >/dev/null 2>&1 || missing+=(caddy); fi
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
-ensure_venv() {  # requirements file (default: test.txt, every role)
-  local req="$REPO_ROOT/requirements/${1:-test}.txt" stamp
-  stamp="$VENV/.installed-$(cat "$REPO_ROOT"/requirements/*.txt | sha256sum | cut -c1-16)-${1:-test}"
+ensure_venv() {  # lock of a role (default: test, every role), from requirements/locks/
+  local req="$REPO_ROOT/requirements/locks/${1:-test}.txt" stamp
+  stamp="$VENV/.installed-$(cat "$REPO_ROOT"/requirements/locks/*.txt | sha256sum | cut -c1-16)-${1:-test}"
   [ -f "$stamp" ] && return 0
   if [ ! -x "$PY" ]; then
     local python=""
@@ -110,8 +134,11 @@ ensure_venv() {  # requirements file (default: test.txt, every role)
     log "creating virtualenv .venv with $($python --version)"
     "$python" -m venv "$VENV"
   fi
-  log "installing Python requirements ($(basename "$req"))"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req" 2>&1 | grep -v "is ignored" || true
+  log "installing Python requirements (locks/$(basename "$req"), hashes checked)"
+  if ! "$VENV/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$req" >"$VENV/pip.log" 2>&1; then
+    grep -v "is ignored" "$VENV/pip.log" >&2
+    die "pip could not install $req"
+  fi
   "$VENV/bin/pip" check >/dev/null || die "pip check found broken requirements"
   rm -f "$VENV"/.installed-*
   touch "$stamp"
@@ -219,9 +246,29 @@ start_rabbitmq() {
     mkdir -p "$HOME" "$RABBITMQ_MNESIA_BASE" "$RABBITMQ_LOG_BASE"
     : >"$RABBITMQ_CONF_ENV_FILE"
     # default_* take effect on the first boot only (empty mnesia): user, vhost, rights.
-    cat >"$RABBITMQ_CONFIG_FILE" <<CONF
+    if [ "$SPEEDCAM_PROFILE" = tls ]; then
+      # TLS only: the AMQP and MQTT ports are AMQPS and MQTTS, nothing listens in clear text
+      # but the management API and metrics on loopback.
+      cat >"$RABBITMQ_CONFIG_FILE" <<CONF
+listeners.tcp = none
+listeners.ssl.default = 127.0.0.1:$RMQ_AMQP_PORT
+mqtt.listeners.tcp = none
+mqtt.listeners.ssl.default = 127.0.0.1:$RMQ_MQTT_PORT
+ssl_options.cacertfile = $TLS_CA_FILE
+ssl_options.certfile = $TLS_CERT_FILE
+ssl_options.keyfile = $TLS_KEY_FILE
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+ssl_options.versions.1 = tlsv1.3
+ssl_options.versions.2 = tlsv1.2
+CONF
+    else
+      cat >"$RABBITMQ_CONFIG_FILE" <<CONF
 listeners.tcp.default = 127.0.0.1:$RMQ_AMQP_PORT
 mqtt.listeners.tcp.default = 127.0.0.1:$RMQ_MQTT_PORT
+CONF
+    fi
+    cat >>"$RABBITMQ_CONFIG_FILE" <<CONF
 mqtt.allow_anonymous = false
 # Larger messages are refused by the broker (the event contract allows 16 KiB).
 max_message_size = 65536
@@ -325,7 +372,60 @@ stop_fcm() {
   kill_and_wait "$FCM_DIR/fcm.pid"
 }
 
+# --- TLS (the tls profile): a local CA and a server certificate for 127.0.0.1 -----------
+# TLS_CA_FILE, TLS_CERT_FILE and TLS_KEY_FILE name your own instead.
+
+TLS_DIR="$STATE_DIR/tls"
+TLS_CA_FILE="${TLS_CA_FILE:-$TLS_DIR/ca.crt}"
+TLS_CERT_FILE="${TLS_CERT_FILE:-$TLS_DIR/server.crt}"
+TLS_KEY_FILE="${TLS_KEY_FILE:-$TLS_DIR/server.key}"
+
+ensure_tls_files() {
+  [ -s "$TLS_CA_FILE" ] && [ -s "$TLS_CERT_FILE" ] && [ -s "$TLS_KEY_FILE" ] && return 0
+  [ "$TLS_CA_FILE" = "$TLS_DIR/ca.crt" ] || die "TLS_CA_FILE, TLS_CERT_FILE or TLS_KEY_FILE is missing"
+  log "creating a local CA and a server certificate for 127.0.0.1 and localhost ($TLS_DIR)"
+  mkdir -p "$TLS_DIR"
+  (
+    umask 077; cd "$TLS_DIR"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 \
+      -subj "/CN=SpeedCam local CA" -keyout ca.key -out ca.crt 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+      -keyout server.key -out server.csr 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 \
+      -extfile server.ext -out server.crt 2>/dev/null
+    chmod 644 ca.crt server.crt
+  ) || die "openssl could not create the local certificates"
+}
+
+# --- Caddy: the TLS front of the API, admin and Flower (tls profile) -----------------
+
+CADDY_DIR="$STATE_DIR/caddy"
+
+start_caddy() {
+  if pid_alive "$CADDY_DIR/caddy.pid" && port_open "$HTTPS_PORT"; then
+    log "Caddy already running on https://127.0.0.1:$HTTPS_PORT"; return 0
+  fi
+  port_open "$HTTPS_PORT" && die "port $HTTPS_PORT is taken by another process"
+  mkdir -p "$CADDY_DIR"
+  log "starting Caddy on https://127.0.0.1:$HTTPS_PORT (-> gunicorn $API_PORT, Flower $FLOWER_PORT)"
+  SPEEDCAM_SITE_ADDRESS="https://127.0.0.1:$HTTPS_PORT" TLS_CERT_FILE="$TLS_CERT_FILE" TLS_KEY_FILE="$TLS_KEY_FILE" \
+    WEB_UPSTREAM="127.0.0.1:$API_PORT" FLOWER_UPSTREAM="127.0.0.1:$FLOWER_PORT" \
+    XDG_DATA_HOME="$CADDY_DIR" XDG_CONFIG_HOME="$CADDY_DIR" \
+    nohup caddy run --config "$REPO_ROOT/deploy/caddy/Caddyfile" --adapter caddyfile \
+    >"$CADDY_DIR/caddy.log" 2>&1 &
+  echo $! >"$CADDY_DIR/caddy.pid"
+  wait_for_port "$HTTPS_PORT" 30 Caddy
+}
+
+stop_caddy() {
+  pid_alive "$CADDY_DIR/caddy.pid" || return 0
+  log "stopping Caddy"
+  kill_and_wait "$CADDY_DIR/caddy.pid"
+}
+
 start_services() {
+  if [ "$SPEEDCAM_PROFILE" = tls ]; then ensure_tls_files; start_caddy; fi
   start_mariadb & local db=$!
   start_gcs & local gcs=$!
   start_fcm & local fcm=$!
@@ -334,11 +434,17 @@ start_services() {
 }
 
 stop_services() {
-  stop_gcs; stop_fcm; stop_mariadb & stop_rabbitmq; wait
+  stop_caddy; stop_gcs; stop_fcm; stop_mariadb & stop_rabbitmq; wait
 }
 
 # Environment for Django and the workers, matching this profile's services.
 service_env() {
+  local amqp_scheme=amqp
+  if [ "$SPEEDCAM_PROFILE" = tls ]; then
+    amqp_scheme=amqps
+    echo "MQTT_TLS=true"
+    echo "BROKER_TLS_CA_FILE=$TLS_CA_FILE"
+  fi
   cat <<ENV
 DB_HOST=127.0.0.1
 DB_PORT=$DB_PORT
@@ -346,7 +452,7 @@ DB_USER=$DB_USER
 DB_PASSWORD=$DB_PASSWORD
 DB_SSL_MODE=disabled
 RABBITMQ_HOST=127.0.0.1
-CELERY_BROKER_URL=amqp://$RMQ_USER:$RMQ_PASSWORD@127.0.0.1:$RMQ_AMQP_PORT/$RMQ_VHOST
+CELERY_BROKER_URL=$amqp_scheme://$RMQ_USER:$RMQ_PASSWORD@127.0.0.1:$RMQ_AMQP_PORT/$RMQ_VHOST
 MQTT_HOST=127.0.0.1
 MQTT_PORT=$RMQ_MQTT_PORT
 MQTT_USERNAME=$RMQ_USER

@@ -56,6 +56,7 @@ def test_every_drill_loses_nothing_and_pushes_nothing_twice() -> None:
         "subscriber-restart",
         "fcm-5xx",
         "bad-input",
+        "backup-restore",
     }
     for drill in summary["drills"]:
         if drill["drill"] == "bad-input":
@@ -63,4 +64,7 @@ def test_every_drill_loses_nothing_and_pushes_nothing_twice() -> None:
             assert drill["unaccounted"] == 0 and drill["valid_stored"] == drill["valid_published"]
             continue
         assert drill["stored"] == DRILL_COUNT and drill["duplicate_pushes"] == 0
+        if drill["drill"] == "backup-restore":
+            assert drill["violations_after_restore"] == drill["violations_served"] > 0
+            assert drill["evidence_intact"] == DRILL_COUNT
     assert result.returncode == 0, output[-3000:]

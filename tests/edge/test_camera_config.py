@@ -79,3 +79,21 @@ def test_the_mqtt_password_comes_from_the_environment_first(tmp_path: Path, monk
 def test_the_shipped_example_is_valid() -> None:
     config = load_config(Path(__file__).resolve().parents[2] / "edge/deploy/cam.example.yaml")
     assert config.camera_id == "cam-01" and config.zone.start_m == 2.0
+
+
+def test_mqtts_needs_a_ca_file_that_exists_and_tls_said_out_loud(tmp_path: Path) -> None:
+    from edge.config import EdgeConfig
+
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    config = load_config(
+        write(
+            tmp_path, {**VALID, "backend": {"tls": True, "mqtt_port": 8883, "ca_file": str(ca), "mqtt_password": "p"}}
+        )
+    )
+    edge = EdgeConfig.from_camera(config)
+    assert edge.mqtt_tls and edge.mqtt_ca_file == str(ca) and edge.mqtt_port == 8883
+    with pytest.raises(ConfigError, match="is not a file"):
+        load_config(write(tmp_path, {**VALID, "backend": {"tls": True, "ca_file": str(tmp_path / "missing.crt")}}))
+    with pytest.raises(ConfigError, match="tls: true"):
+        load_config(write(tmp_path, {**VALID, "backend": {"ca_file": str(ca)}}))

@@ -20,14 +20,23 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PROFILE_ENV = {"SPEEDCAM_PROFILE": "test"}
 
 
-def _common(*commands: str) -> str:
+def profile_shell(profile: str, *commands: str, env: dict[str, str] | None = None) -> str:
+    """Run shell commands with scripts/lib/common.sh loaded for a service profile."""
     script = f'. "{REPO_ROOT}/scripts/lib/common.sh"; ' + "; ".join(commands)
     result = subprocess.run(
-        ["bash", "-c", script], env={**os.environ, **PROFILE_ENV}, capture_output=True, text=True, check=False
+        ["bash", "-c", script],
+        env={**(env or os.environ), "SPEEDCAM_PROFILE": profile},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"{commands} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result.stdout
+
+
+def _common(*commands: str) -> str:
+    return profile_shell(PROFILE_ENV["SPEEDCAM_PROFILE"], *commands)
 
 
 class TestServices:
