@@ -40,7 +40,13 @@ class ViolationFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_plate(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(Q(reviewed_plate=value) | Q(reviewed_plate__isnull=True, ocr_result=value))
+        # A reviewer's plate wins over the engine's read. Written as "either column is the
+        # plate" so each side uses its own index (an index merge), then "unless a reviewer
+        # said otherwise"; the equivalent (reviewed = v) OR (reviewed IS NULL AND read = v)
+        # made MariaDB scan the table: 3.3 s at 1 M rows.
+        return queryset.filter(Q(reviewed_plate=value) | Q(ocr_result=value)).filter(
+            Q(reviewed_plate__isnull=True) | Q(reviewed_plate=value)
+        )
 
     def filter_min_overspeed(self, queryset: QuerySet, name: str, value: float) -> QuerySet:
         return queryset.filter(detected_speed__gte=F("speed_limit") + value)

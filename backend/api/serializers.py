@@ -58,12 +58,24 @@ class NotificationSerializer(serializers.ModelSerializer):
         ]
 
 
+class Kmh(serializers.FloatField):
+    """A speed, shown to 0.1 km/h (the meter's own resolution; no float noise)."""
+
+    def to_representation(self, value: float) -> float:
+        return round(float(value), 1)
+
+
 class ViolationSerializer(serializers.ModelSerializer):
+    detected_speed = Kmh(read_only=True, help_text="km/h, after the uncertainty and tolerance deductions")
+    measured_speed = Kmh(read_only=True, allow_null=True, help_text="km/h as measured, before deductions")
+    speed_uncertainty = Kmh(read_only=True, allow_null=True, help_text="km/h, expanded (k=2)")
+    speed_tolerance = Kmh(read_only=True, allow_null=True, help_text="km/h deducted by the camera's tolerance")
+    speed_limit = Kmh(read_only=True)
     plate = serializers.CharField(
         allow_null=True, read_only=True, help_text="the plate: a reviewer's if reviewed, else the engine's read"
     )
     read_plate = serializers.CharField(source="ocr_result", allow_null=True, help_text="the engine's read, as it was")
-    overspeed = serializers.FloatField(source="overspeed_kmh", help_text="km/h over the limit")
+    overspeed = Kmh(source="overspeed_kmh", read_only=True, help_text="km/h over the limit")
 
     class Meta:
         model = Detection

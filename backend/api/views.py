@@ -12,21 +12,27 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.filters import OrderingFilter, SearchFilter
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from backend.api import exports
+from backend.api.exports import ViolationCSVRenderer, ViolationXLSXRenderer
 from backend.api.filters import NotificationFilter, ViolationFilter
+from backend.api.pagination import NewestFirst
 from backend.api.permissions import HasRole
 from backend.api.roles import Role
+from backend.api.schema import StatsResponse, TokenRequest, TokenResponse
 from backend.api.serializers import (
     FcmTokenSerializer,
     NotificationSerializer,
@@ -46,6 +52,7 @@ from backend.vehicles.models import Vehicle
 from backend.vehicles.selectors import vehicle_ids_of_owner, vehicles_by_ids
 
 STAFF = (Role.ADMIN, Role.OPERATOR)
+EXPORT_FORMATS = ("csv", "xlsx")
 
 
 @require_GET
@@ -73,13 +80,6 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503)
 
 
-class NewestFirst(CursorPagination):
-    ordering = ("-detected_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
 class ViolationViewSet(viewsets.ReadOnlyModelViewSet):
     """Violations (detections). Owners see only their own vehicles' violations."""
 
@@ -89,6 +89,39 @@ class ViolationViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = ViolationFilter
     ordering_fields = ["detected_at", "detected_speed"]
+
+    def get_renderers(self) -> list:
+        renderers = super().get_renderers()
+        if self.action == "list":  # the list also exports: ?format=csv|xlsx
+            renderers += [ViolationCSVRenderer(), ViolationXLSXRenderer()]
+        return renderers
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # An export that fails (a bad filter, a forbidden role) answers with the JSON error body.
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if renderer is not None and renderer.format in EXPORT_FORMATS:
+            self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().handle_exception(exc)
+
+    @swagger_auto_schema(
+        manual_parameters=[
+            openapi.Parameter(
+                "format",
+                openapi.IN_QUERY,
+                "csv or xlsx: every matching violation as a file (staff only), with the same filters",
+                type=openapi.TYPE_STRING,
+                enum=["json", "csv", "xlsx"],
+            )
+        ],
+    )
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response | HttpResponse:
+        export = request.accepted_renderer.format
+        if export not in EXPORT_FORMATS:
+            return super().list(request, *args, **kwargs)
+        if request.role not in STAFF:
+            raise PermissionDenied("exports are for admins and operators")
+        queryset = self.filter_queryset(self.get_queryset())
+        return exports.csv_response(queryset) if export == "csv" else exports.xlsx_response(queryset)
 
     def get_queryset(self):
         queryset = Detection.objects.all()
@@ -189,7 +222,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = NotificationFilter
     ordering_fields = ["created_at", "sent_at"]
-    ordering = ["-created_at"]
+    ordering = ["-created_at", "-id"]
 
 
 class StatsView(APIView):
@@ -212,7 +245,7 @@ class StatsView(APIView):
                 raise serializers.ValidationError({"date_from": "the range may span at most 366 days"})
             return data
 
-    @swagger_auto_schema(query_serializer=Query)
+    @swagger_auto_schema(query_serializer=Query, responses={200: StatsResponse})
     def get(self, request: Request) -> Response:
         query = self.Query(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -254,3 +287,7 @@ class ObtainBearerToken(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
+
+    @swagger_auto_schema(request_body=TokenRequest, responses={200: TokenResponse})
+    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().post(request, *args, **kwargs)

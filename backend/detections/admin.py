@@ -4,12 +4,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from import_export.admin import ExportActionMixin
+from import_export.formats.base_formats import CSV, XLSX
 
 from backend.contracts.plates import PLATE_EXAMPLES, normalise_plate
 from backend.detections import review, services
 from backend.detections.evidence_urls import evidence_url
 from backend.detections.handover import hand_to_ocr
 from backend.detections.models import Detection, ReviewItem
+from backend.detections.resources import ViolationResource
 
 # What the camera reported, and with the engine's read and the review: evidence, never
 # edited in the admin.
@@ -63,7 +66,10 @@ class EvidenceMedia:
 
 
 @admin.register(Detection)
-class DetectionAdmin(admin.ModelAdmin):
+class DetectionAdmin(ExportActionMixin, admin.ModelAdmin):
+    # "Export" on the selected violations, as CSV or XLSX (the API exports whole filters).
+    resource_classes = [ViolationResource]
+    export_formats = [CSV, XLSX]
     list_display = (
         "id",
         "camera_id",

@@ -77,6 +77,7 @@ class Detection(models.Model):
             # The operators' list: newest first, usually narrowed by status or plate.
             models.Index(fields=["status", "detected_at"], name="idx_status_detected"),
             models.Index(fields=["ocr_result", "detected_at"], name="idx_plate_detected"),
+            models.Index(fields=["reviewed_plate", "detected_at"], name="idx_reviewed_plate_detected"),
             models.Index(fields=["needs_review", "detected_at"], name="idx_review_detected"),
             models.Index(fields=["status", "alert_settled_at"], name="idx_status_alert_settled"),
             models.Index(fields=["personal_data_purged_at", "detected_at"], name="idx_purged_detected"),

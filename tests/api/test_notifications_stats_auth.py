@@ -19,7 +19,7 @@ def test_notifications_list_filters_and_refuses_owners(operator_client: APIClien
     Notification.objects.create(detection_id=1, dedupe_key="violation:1", status="sent", sent_detection_id=1)
     Notification.objects.create(detection_id=2, dedupe_key="violation:2", status="failed", error_message="skipped")
     body = operator_client.get("/api/v1/notifications/", {"status": "failed"}).json()
-    assert [row["detection_id"] for row in body] == [2]
+    assert [row["detection_id"] for row in body["results"]] == [2]
     assert operator_client.get("/api/v1/notifications/", {"status": "lost"}).status_code == 400
     assert owner_client.get("/api/v1/notifications/").status_code == 403
 
@@ -45,7 +45,7 @@ def test_stats_per_local_day_per_camera_and_pipeline(
 
 def test_stats_range_is_validated(operator_client: APIClient) -> None:
     response = operator_client.get("/api/v1/stats", {"date_from": "2026-11-23", "date_to": "2026-11-01"})
-    assert response.status_code == 400 and "date_from" in response.json()
+    assert response.status_code == 400 and "date_from" in response.json()["error"]["fields"]
     assert operator_client.get("/api/v1/stats", {"date_from": "23/11/2026"}).status_code == 400
 
 

@@ -29,14 +29,15 @@ def test_admin_registers_updates_and_deletes(admin_client: APIClient) -> None:
     assert not Vehicle.objects.filter(pk=vehicle_id).exists()
 
 
-def test_duplicate_plate_is_a_field_error(admin_client: APIClient) -> None:
+def test_duplicate_plate_is_a_conflict_naming_the_field(admin_client: APIClient) -> None:
     Vehicle.objects.create(plate_number="12가3456")
     response = admin_client.post(URL, {"plate_number": "12가3456"}, format="json")
-    assert response.status_code == 400 and "plate_number" in response.json()
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict" and "plate_number" in response.json()["error"]["fields"]
 
 
 def test_operator_reads_masked_and_cannot_write(operator_client: APIClient, owners_vehicle: Vehicle) -> None:
-    [row] = operator_client.get(URL).json()
+    [row] = operator_client.get(URL).json()["results"]
     assert row["owner_phone"] == "010-****-5678" and row["fcm_token"] == "fcm-…ijkl"
     assert row["owner_name"] != owners_vehicle.owner_name and row["owner_name"].count("*") >= 1
     assert operator_client.post(URL, {"plate_number": "34나5678"}, format="json").status_code == 403
@@ -46,14 +47,14 @@ def test_operator_reads_masked_and_cannot_write(operator_client: APIClient, owne
 def test_search_by_plate_prefix(operator_client: APIClient) -> None:
     Vehicle.objects.create(plate_number="12가3456")
     Vehicle.objects.create(plate_number="34나5678")
-    assert [row["plate_number"] for row in operator_client.get(URL, {"search": "34"}).json()] == ["34나5678"]
+    assert [row["plate_number"] for row in operator_client.get(URL, {"search": "34"}).json()["results"]] == ["34나5678"]
 
 
 def test_owner_manages_the_fcm_token_of_their_own_vehicle_only(
     owner_client: APIClient, owners_vehicle: Vehicle
 ) -> None:
     other = Vehicle.objects.create(plate_number="99허9999", fcm_token="someone-elses-token-123456")
-    assert [row["id"] for row in owner_client.get(URL).json()] == [owners_vehicle.pk]
+    assert [row["id"] for row in owner_client.get(URL).json()["results"]] == [owners_vehicle.pk]
     url = f"{URL}{owners_vehicle.pk}/fcm-token/"
     assert owner_client.put(url, {"fcm_token": "fresh-token-from-the-app-0001"}, format="json").status_code == 204
     assert Vehicle.objects.get(pk=owners_vehicle.pk).fcm_token == "fresh-token-from-the-app-0001"
@@ -66,7 +67,7 @@ def test_owner_manages_the_fcm_token_of_their_own_vehicle_only(
 
 def test_bad_token_is_400(owner_client: APIClient, owners_vehicle: Vehicle) -> None:
     response = owner_client.put(f"{URL}{owners_vehicle.pk}/fcm-token/", {"fcm_token": "short"}, format="json")
-    assert response.status_code == 400 and "fcm_token" in response.json()
+    assert response.status_code == 400 and "fcm_token" in response.json()["error"]["fields"]
 
 
 def test_operator_may_not_change_tokens(operator_client: APIClient, owners_vehicle: Vehicle) -> None:

@@ -96,7 +96,7 @@ def test_ordering_by_speed(operator_client: APIClient, make_detection) -> None:
 )
 def test_bad_filters_are_400_with_the_field(operator_client: APIClient, params: dict, field: str) -> None:
     response = operator_client.get(URL, params)
-    assert response.status_code == 400 and field in response.json()
+    assert response.status_code == 400 and field in response.json()["error"]["fields"]
 
 
 def test_detail_joins_vehicle_and_notifications_and_masks_for_operators(

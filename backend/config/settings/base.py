@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "drf_yasg",
     "django_prometheus",
     "django_celery_results",
+    "import_export",
     "backend.vehicles",
     "backend.cameras",
     "backend.detections",
@@ -251,7 +252,17 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # Every list paged by a cursor (at most 500 rows a page); every error one body.
+    "DEFAULT_PAGINATION_CLASS": "backend.api.pagination.CursorPage",
+    "EXCEPTION_HANDLER": "backend.api.exceptions.api_exception_handler",
+    # Every endpoint throttled per user (per address before login); scoped ones on top.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
         "auth": env.str("API_THROTTLE_AUTH", default="10/minute"),
         "fcm_token": env.str("API_THROTTLE_FCM_TOKEN", default="30/hour"),
     },
@@ -271,6 +282,10 @@ SWAGGER_SETTINGS = {
         },
     },
     "USE_SESSION_AUTH": False,
+    "DEFAULT_INFO": "backend.api.schema.API_INFO",
+    "DEFAULT_AUTO_SCHEMA_CLASS": "backend.api.schema.SpeedCamAutoSchema",
+    # `manage.py generate_swagger` and /swagger.json describe the same document.
+    "DEFAULT_API_URL": env.str("API_PUBLIC_URL", default="https://speedcam.example.go.kr"),
 }
 SWAGGER_USE_COMPAT_RENDERERS = False
 # Prometheus scrapes /metrics with `Authorization: Bearer <METRICS_TOKEN>` (an admin or
