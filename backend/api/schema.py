@@ -75,15 +75,48 @@ class CameraCount(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+class HourCount(serializers.Serializer):
+    hour = serializers.DateTimeField(help_text="the hour's start, local time")
+    count = serializers.IntegerField()
+
+
+class OverspeedBand(serializers.Serializer):
+    from_kmh = serializers.IntegerField(help_text="km/h over the limit, lower bound of a 10 km/h band")
+    count = serializers.IntegerField()
+
+
+class ReadOutcomes(serializers.Serializer):
+    read = serializers.IntegerField(help_text="completed, no review needed")
+    review = serializers.IntegerField(help_text="completed, held for a person")
+    failed = serializers.IntegerField()
+    waiting = serializers.IntegerField(help_text="pending or processing")
+
+
+class CameraState(serializers.Serializer):
+    camera_id = serializers.CharField()
+    location = serializers.CharField()
+    latitude = serializers.FloatField(allow_null=True)
+    longitude = serializers.FloatField(allow_null=True)
+    last_seen_at = serializers.DateTimeField(allow_null=True)
+    silent = serializers.BooleanField(help_text="not heard from within CAMERA_SILENT_AFTER_S, or offline")
+
+
 class PipelineState(serializers.Serializer):
     detections = serializers.DictField(child=serializers.IntegerField(), help_text="count per detection status")
     notifications = serializers.DictField(child=serializers.IntegerField(), help_text="count per notification status")
     dlq_depth = serializers.IntegerField(allow_null=True, help_text="dead letters; null when the broker is down")
+    queues = serializers.DictField(
+        child=serializers.IntegerField(allow_null=True), help_text="messages ready per queue; null when unknown"
+    )
 
 
 class StatsResponse(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
     per_day = DayCount(many=True)
+    per_hour = HourCount(many=True, help_text="the last 48 hours, whatever the date range")
     per_camera = CameraCount(many=True)
+    overspeed = OverspeedBand(many=True)
+    reads = ReadOutcomes()
     pipeline = PipelineState()
+    cameras = CameraState(many=True)

@@ -4,6 +4,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from backend.api import views
+from backend.api.dashboard import dashboard
 from backend.api.schema import API_INFO
 
 router = DefaultRouter()
@@ -24,6 +25,7 @@ urlpatterns = [
     path("swagger.json", schema_view.without_ui(cache_timeout=0), {"format": "json"}, name="schema-json"),
     path("swagger/", schema_view.with_ui("swagger", cache_timeout=0), name="schema-swagger-ui"),
     path("redoc/", schema_view.with_ui("redoc", cache_timeout=0), name="schema-redoc"),
+    path("dashboard/", dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
 ]

@@ -3,7 +3,7 @@ services write, serializers shape."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 
 from backend.api import exports
 from backend.api.exports import ViolationCSVRenderer, ViolationXLSXRenderer
+from backend.api.figures import figures
 from backend.api.filters import NotificationFilter, ViolationFilter
 from backend.api.pagination import NewestFirst
 from backend.api.permissions import HasRole
@@ -43,10 +44,8 @@ from backend.api.serializers import (
 from backend.config.celery import app as celery_app
 from backend.detections.evidence_urls import evidence_url, read_evidence, verify_evidence_signature
 from backend.detections.models import Detection
-from backend.detections.selectors import detection_status_counts, violations_per_camera, violations_per_day
-from backend.messaging.topology import DLQ_QUEUE
 from backend.notifications.models import Notification
-from backend.notifications.selectors import notification_status_counts, notifications_by_detection
+from backend.notifications.selectors import notifications_by_detection
 from backend.vehicles import services as vehicle_services
 from backend.vehicles.models import Vehicle
 from backend.vehicles.selectors import vehicle_ids_of_owner, vehicles_by_ids
@@ -226,7 +225,9 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
 
 class StatsView(APIView):
-    """Violations per day (local time) and per camera in a date range, and the pipeline's state."""
+    """Violations per day (local time), per hour (last 48 h), per camera and per overspeed
+    band in a date range; read outcomes; the pipeline's state (statuses, queues, dead
+    letters) and each camera's liveness. The same figures /dashboard/ draws."""
 
     allowed_roles = STAFF
     permission_classes = [HasRole]
@@ -249,37 +250,7 @@ class StatsView(APIView):
     def get(self, request: Request) -> Response:
         query = self.Query(data=request.query_params)
         query.is_valid(raise_exception=True)
-        zone = ZoneInfo(settings.TIME_ZONE)
-        start = datetime.combine(query.validated_data["date_from"], time.min, zone)
-        end = datetime.combine(query.validated_data["date_to"] + timedelta(days=1), time.min, zone)
-        return Response(
-            {
-                "date_from": query.validated_data["date_from"],
-                "date_to": query.validated_data["date_to"],
-                "per_day": [
-                    {"date": _iso(row["day"]), "count": row["count"]} for row in violations_per_day(start, end, zone)
-                ],
-                "per_camera": violations_per_camera(start, end),
-                "pipeline": {
-                    "detections": detection_status_counts(),
-                    "notifications": notification_status_counts(),
-                    "dlq_depth": _dlq_depth(),
-                },
-            }
-        )
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
-def _dlq_depth() -> int | None:
-    try:
-        with celery_app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, timeout=2)
-            return DLQ_QUEUE(connection.default_channel).queue_declare(passive=True).message_count
-    except Exception:  # the broker being down must not take the statistics with it
-        return None
+        return Response(figures(query.validated_data["date_from"], query.validated_data["date_to"]))
 
 
 class ObtainBearerToken(ObtainAuthToken):

@@ -16,3 +16,19 @@ def silent_cameras(*, seen_before: datetime) -> QuerySet[Camera]:
     return Camera.objects.filter(active=True).filter(
         Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=seen_before) | Q(last_state=Camera.State.OFFLINE)
     )
+
+
+def camera_liveness(*, seen_before: datetime) -> list[dict]:
+    """Every active camera with where it stands and whether it is heard from."""
+    silent = set(silent_cameras(seen_before=seen_before).values_list("camera_id", flat=True))
+    return [
+        {
+            "camera_id": camera.camera_id,
+            "location": camera.location,
+            "latitude": float(camera.latitude) if camera.latitude is not None else None,
+            "longitude": float(camera.longitude) if camera.longitude is not None else None,
+            "last_seen_at": camera.last_seen_at,
+            "silent": camera.camera_id in silent,
+        }
+        for camera in Camera.objects.filter(active=True)
+    ]

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
-from django.db.models import Count
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, F
+from django.db.models.functions import Coalesce, Floor, TruncDate, TruncHour
 
 from backend.detections.models import Detection, RejectedEvent
 
@@ -29,6 +29,49 @@ def violations_per_day(start: datetime, end: datetime, tz: tzinfo) -> list[dict]
         .annotate(count=Count("id"))
         .order_by("day")
     )
+
+
+def violations_per_hour(start: datetime, end: datetime) -> list[dict]:
+    """Counts per hour. Truncated in UTC, which keeps the index scan free of a time-zone
+    conversion per row; Korea's offset is whole hours with no daylight saving."""
+    return list(
+        Detection.objects.filter(detected_at__gte=start, detected_at__lt=end)
+        .annotate(hour=TruncHour("detected_at", tzinfo=UTC))
+        .values("hour")
+        .annotate(count=Count("id"))
+        .order_by("hour")
+    )
+
+
+def overspeed_histogram(start: datetime, end: datetime, *, bucket_kmh: int = 10) -> list[dict]:
+    """Violations per band of km/h over the limit: {"from_kmh": 0, "count": ...}, ..."""
+    rows = (
+        Detection.objects.filter(detected_at__gte=start, detected_at__lt=end)
+        .annotate(band=Floor((F("detected_speed") - F("speed_limit")) / bucket_kmh))
+        .values("band")
+        .annotate(count=Count("id"))
+        .order_by("band")
+    )
+    return [{"from_kmh": int(row["band"]) * bucket_kmh, "count": row["count"]} for row in rows]
+
+
+def read_outcomes(start: datetime, end: datetime) -> dict[str, int]:
+    """What became of the plate reads: read (completed, no review), review, failed, and
+    waiting (pending or processing)."""
+    outcomes = {"read": 0, "review": 0, "failed": 0, "waiting": 0}
+    rows = (
+        Detection.objects.filter(detected_at__gte=start, detected_at__lt=end)
+        .values("status", "needs_review")
+        .annotate(count=Count("id"))
+    )
+    for row in rows:
+        if row["status"] == Detection.Status.FAILED:
+            outcomes["failed"] += row["count"]
+        elif row["status"] == Detection.Status.COMPLETED:
+            outcomes["review" if row["needs_review"] else "read"] += row["count"]
+        else:
+            outcomes["waiting"] += row["count"]
+    return outcomes
 
 
 def violations_per_camera(start: datetime, end: datetime) -> list[dict]:
