@@ -26,16 +26,9 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-def _from_django(error: DjangoValidationError) -> exceptions.APIException:
-    """A service's ValidationError: 409 when it says the record exists already, else 400."""
-    groups = error.error_dict.values() if hasattr(error, "error_dict") else [error.error_list]
-    codes = {item.code for items in groups for item in items}
-    detail = as_serializer_error(error)
-    if "unique" in codes or "unique_together" in codes:
-        conflict = Conflict()
-        conflict.detail = detail
-        return conflict
-    return exceptions.ValidationError(detail)
+def _from_django(error: DjangoValidationError) -> exceptions.ValidationError:
+    """A service's ValidationError, with its codes (a `unique` one becomes a 409 below)."""
+    return exceptions.ValidationError(as_serializer_error(error))
 
 
 def _message(exc: exceptions.APIException) -> str:
@@ -60,7 +53,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    if isinstance(exc, exceptions.ValidationError) and "unique" in _flat_codes(exc.get_codes()):
+    # A duplicate, found by a serializer's UniqueValidator or by the model's own validation.
+    if isinstance(exc, exceptions.ValidationError) and _flat_codes(exc.get_codes()) & {"unique", "unique_together"}:
         conflict = Conflict()
         conflict.detail = exc.detail
         exc = conflict

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -60,15 +60,16 @@ class ViolationXLSXRenderer(BaseRenderer):
         raise NotImplementedError("the violations view answers xlsx itself")
 
 
-def _value(detection: Detection, column: str, zone) -> object:
-    if column == "detected_at":
-        return timezone.localtime(detection.detected_at, zone).replace(tzinfo=None)
-    if column == "overspeed":
-        return round(detection.overspeed_kmh, 1)
-    if column == "plate":
-        return detection.plate
-    value = getattr(detection, column)
-    return round(value, 1) if column in SPEEDS and value is not None else value
+def _row(values: dict, zone: tzinfo) -> dict:
+    plate = values["reviewed_plate"] or values["ocr_result"]
+    row = {column: values.get(column) for column, _ in COLUMNS}
+    row["detected_at"] = timezone.localtime(values["detected_at"], zone).replace(tzinfo=None)
+    row["overspeed"] = values["detected_speed"] - values["speed_limit"]
+    row["plate"] = plate
+    for column in SPEEDS:
+        if row[column] is not None:
+            row[column] = round(row[column], 1)
+    return row
 
 
 # The columns the export reads (the rest of a detection stays in the database).
@@ -78,20 +79,22 @@ FIELDS = (*(column for column, _ in COLUMNS if column not in ("overspeed", "plat
 def rows(queryset: QuerySet[Detection]) -> Iterator[dict]:
     """Every detection of the queryset, newest first, BATCH at a time by keyset on
     (detected_at, id): each batch is an index range, and PyMySQL never buffers the whole
-    result."""
+    result. Plain values, no model instances: a clerk's 100,000 rows are mostly Python."""
     zone = timezone.get_default_timezone()
-    ordered = queryset.only(*FIELDS).order_by("-detected_at", "-id")
-    last: Detection | None = None
+    ordered = queryset.order_by("-detected_at", "-id").values(*FIELDS)
+    last: dict | None = None
     while True:
         batch = ordered
         if last is not None:
-            batch = batch.filter(Q(detected_at__lt=last.detected_at) | Q(detected_at=last.detected_at, id__lt=last.id))
-        detections = list(batch[:BATCH])
-        for detection in detections:
-            yield {column: _value(detection, column, zone) for column, _ in COLUMNS}
-        if len(detections) < BATCH:
+            batch = batch.filter(
+                Q(detected_at__lt=last["detected_at"]) | Q(detected_at=last["detected_at"], id__lt=last["id"])
+            )
+        values = list(batch[:BATCH])
+        for item in values:
+            yield _row(item, zone)
+        if len(values) < BATCH:
             return
-        last = detections[-1]
+        last = values[-1]
 
 
 def _filename(extension: str) -> str:
