@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.support.services import REPO_ROOT
+from tests.support.services import REPO_ROOT, documented_settings
 
 
 def _compose_command() -> list[str] | None:
@@ -130,7 +130,7 @@ def test_every_file_and_script_the_compose_file_names_exists() -> None:
 
 
 def test_every_variable_the_compose_file_reads_is_documented() -> None:
-    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (REPO_ROOT / "backend.env.example").read_text(), re.M))
+    documented = documented_settings()
     used = set(re.findall(r"\$\{([A-Z][A-Z0-9_]+)", COMPOSE_TEXT))
     assert used - documented == set(), "document these in backend.env.example"
     backend_env = COMPOSE["x-backend-env"]

@@ -13,7 +13,6 @@ import json
 import os
 import shlex
 import shutil
-import socket
 import sys
 import urllib.error
 import urllib.request
@@ -27,7 +26,7 @@ import yaml
 
 from backend.messaging.topology import INGEST_QUEUE
 from tests.support.processes import Pipeline, RoleProcess
-from tests.support.services import REPO_ROOT
+from tests.support.services import REPO_ROOT, free_port
 
 # The roles need the test databases to exist (created for the marked tests only).
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -79,12 +78,6 @@ def build_image_tree(dockerfile: Dockerfile, root: Path) -> Path:
                     shutil.copy2(path, target / path.name)
     assert not (app / ".venv").exists()
     return app
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _http_answers(url: str) -> bool:
@@ -197,16 +190,16 @@ def started(pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "HOME": str(root),
             "LANG": "C.UTF-8",
             "DJANGO_SETTINGS_MODULE": "backend.config.settings.test",
-            "GUNICORN_BIND": f"127.0.0.1:{_free_port()}",
+            "GUNICORN_BIND": f"127.0.0.1:{free_port()}",
             "GUNICORN_WORKERS": "1",
-            "FLOWER_PORT": str(_free_port()),
+            "FLOWER_PORT": str(free_port()),
             "FLOWER_ADDRESS": "127.0.0.1",
             "FLOWER_BASIC_AUTH": "admin:entrypoint-check",
             "FLOWER_URL_PREFIX": "flower",
-            "INGEST_METRICS_PORT": str(_free_port()),
-            "OCR_METRICS_PORT": str(_free_port()),
-            "ALERT_METRICS_PORT": str(_free_port()),
-            "MAINTENANCE_METRICS_PORT": str(_free_port()),
+            "INGEST_METRICS_PORT": str(free_port()),
+            "OCR_METRICS_PORT": str(free_port()),
+            "ALERT_METRICS_PORT": str(free_port()),
+            "MAINTENANCE_METRICS_PORT": str(free_port()),
             "MQTT_CLIENT_ID": mqtt_clients[-1],
             "OCR_WORKER_NAME": f"entry-ocr-{suffix}@%h",
             "ALERT_WORKER_NAME": f"entry-alert-{suffix}@%h",

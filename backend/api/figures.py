@@ -4,11 +4,9 @@ selectors, so the page and the API never disagree."""
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from amqp.exceptions import NotFound
 from django.conf import settings
 from django.utils import timezone
 
@@ -22,6 +20,7 @@ from backend.detections.selectors import (
     violations_per_day,
     violations_per_hour,
 )
+from backend.messaging.metrics import queue_depths
 from backend.messaging.topology import ALL_QUEUES
 from backend.notifications.selectors import notification_status_counts
 
@@ -29,16 +28,13 @@ HOURS_SHOWN = 48
 logger = logging.getLogger(__name__)
 
 
-def queue_depths() -> dict[str, int | None]:
+def every_queue_depth() -> dict[str, int | None]:
     """Messages ready per queue; None where the broker cannot say (down, or not declared)."""
     depths: dict[str, int | None] = {queue.name: None for queue in ALL_QUEUES}
     try:
         with celery_app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
-            for queue in ALL_QUEUES:
-                # A queue not declared yet closes the channel: one channel per question.
-                with connection.channel() as channel, suppress(NotFound):
-                    _, depths[queue.name], _ = channel.queue_declare(queue=queue.name, passive=True)
+            depths.update(queue_depths(connection, depths))
     except Exception as error:  # the broker being down must not take the statistics with it
         logger.warning("queue depths unavailable: %s", error)
     return depths
@@ -50,7 +46,7 @@ def figures(date_from: date, date_to: date) -> dict:
     end = datetime.combine(date_to + timedelta(days=1), time.min, zone)
     now = timezone.now()
     first_hour = (now - timedelta(hours=HOURS_SHOWN - 1)).replace(minute=0, second=0, microsecond=0)
-    depths = queue_depths()
+    depths = every_queue_depth()
     return {
         "date_from": date_from,
         "date_to": date_to,

@@ -14,6 +14,16 @@ from prometheus_client.registry import Collector
 logger = logging.getLogger(__name__)
 
 
+def queue_depths(connection: Connection, queue_names: Iterable[str]) -> dict[str, int]:
+    """Ready messages per queue (passive declare). A queue not declared yet has no depth to
+    report: it is left out (the broker closes that channel, so one channel per queue)."""
+    depths: dict[str, int] = {}
+    for name in queue_names:
+        with connection.channel() as channel, suppress(NotFound):
+            _, depths[name], _ = channel.queue_declare(queue=name, passive=True)
+    return depths
+
+
 class QueueDepthCollector(Collector):
     """`speedcam_queue_messages{queue}`: ready messages per queue (passive declare)."""
 
@@ -26,11 +36,8 @@ class QueueDepthCollector(Collector):
         family = GaugeMetricFamily("speedcam_queue_messages", "Messages ready in a RabbitMQ queue", labels=["queue"])
         try:
             with Connection(self.broker_url, ssl=self.ssl, connect_timeout=2) as connection:
-                for name in self.queue_names:
-                    # A queue not declared yet has no depth to report (the broker closes the channel).
-                    with connection.channel() as channel, suppress(NotFound):
-                        _, count, _ = channel.queue_declare(queue=name, passive=True)
-                        family.add_metric([name], count)
+                for name, count in queue_depths(connection, self.queue_names).items():
+                    family.add_metric([name], count)
         except Exception as error:
             logger.warning("queue depths unavailable: %s", error)
         yield family

@@ -27,6 +27,7 @@ import paho.mqtt.client as mqtt
 from django.db import connections
 
 from backend.contracts.events import detections_new_topic
+from backend.detections.evidence_urls import read_evidence
 from backend.detections.models import Detection
 from backend.notifications.models import Notification
 from tests.support import workload
@@ -215,11 +216,22 @@ FAULTS: dict[str, Callable[[Roles, FcmEmulator], str]] = {
 # --- one drill -------------------------------------------------------------------------
 
 
-def run_drill(name: str, *, count: int, rate: float, timeout: float) -> dict:
+def _fresh_batch(count: int) -> tuple[FcmEmulator, list[dict], set[str]]:
+    """Empty tables, queues and FCM record; `count` violations of the drill camera, evidence uploaded."""
     fcm = FcmEmulator(os.environ["FCM_ENDPOINT"])
     db(workload.reset)
     batch = workload.events(count, workload.upload_images(), camera_id="cam-drill")
-    event_ids = {event["event_id"] for event in batch}
+    return fcm, batch, {event["event_id"] for event in batch}
+
+
+def _drill_camera_publisher(batch: list[dict]) -> Publisher:
+    return Publisher(
+        [json.dumps(event, ensure_ascii=False).encode() for event in batch], detections_new_topic("cam-drill")
+    )
+
+
+def run_drill(name: str, *, count: int, rate: float, timeout: float) -> dict:
+    fcm, batch, event_ids = _fresh_batch(count)
     roles = Roles(LOG_DIR, ROLE_ENV)
     roles.start()
     started = time.monotonic()
@@ -237,9 +249,7 @@ def run_drill(name: str, *, count: int, rate: float, timeout: float) -> dict:
     injector = threading.Thread(target=inject)
     injector.start()
     try:
-        publisher = Publisher(
-            [json.dumps(event, ensure_ascii=False).encode() for event in batch], detections_new_topic("cam-drill")
-        )
+        publisher = _drill_camera_publisher(batch)
         publisher.publish_all(rate, lambda published: published >= fault_at and fault_started.set())
         fault_started.set()
         injector.join()
@@ -361,17 +371,12 @@ def _manage(*args: str) -> str:
 def run_backup_restore(*, count: int, rate: float, timeout: float) -> dict:
     """Populate through the real pipeline, back up, lose every database and object, restore:
     the API must serve the same violations and every evidence object must be back intact."""
-    fcm = FcmEmulator(os.environ["FCM_ENDPOINT"])
-    db(workload.reset)
-    batch = workload.events(count, workload.upload_images(), camera_id="cam-drill")
-    event_ids = {event["event_id"] for event in batch}
+    fcm, batch, event_ids = _fresh_batch(count)
     roles = Roles(LOG_DIR, ROLE_ENV)
     roles.start()
     started = time.monotonic()
     try:
-        publisher = Publisher(
-            [json.dumps(event, ensure_ascii=False).encode() for event in batch], detections_new_topic("cam-drill")
-        )
+        publisher = _drill_camera_publisher(batch)
         publisher.publish_all(rate, lambda _: None)
         publisher.wait_acknowledged(timeout)
         settled = _wait_settled(event_ids, deadline=started + timeout)
@@ -395,7 +400,7 @@ def run_backup_restore(*, count: int, rate: float, timeout: float) -> dict:
     evidence_intact = sum(
         1
         for detection in db(lambda: list(Detection.objects.filter(event_id__in=event_ids)))
-        if hashlib.sha256(_download(detection.image_gcs_uri)).hexdigest() == detection.image_sha256
+        if hashlib.sha256(read_evidence(detection)).hexdigest() == detection.image_sha256
     )
     verdict.update(
         drill="backup-restore",
@@ -421,14 +426,6 @@ def run_backup_restore(*, count: int, rate: float, timeout: float) -> dict:
         and evidence_intact == verdict["stored"]
     )
     return verdict
-
-
-def _download(gcs_uri: str) -> bytes:
-    from backend.common.gcs import storage_client
-    from backend.contracts.events import parse_gcs_uri
-
-    bucket, name = parse_gcs_uri(gcs_uri)
-    return storage_client().bucket(bucket).blob(name).download_as_bytes()
 
 
 # --- the bad-input drill: a compromised camera, with its own valid credentials -----------

@@ -14,7 +14,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -23,6 +22,7 @@ from backend.api.roles import Role, assign_role
 from backend.cameras.models import Camera
 from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
+from tests.support.browser import chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".state" / "test" / "screenshots"
@@ -36,14 +36,7 @@ def downloads(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def browser(downloads: Path) -> Iterator[webdriver.Chrome]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,2300"):
-        options.add_argument(argument)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads)})
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.implicitly_wait(5)
+    driver = chromium(height=2300, downloads=downloads, console_log=True)
     yield driver
     driver.quit()
 

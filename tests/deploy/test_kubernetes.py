@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from backend.messaging.topology import ALL_QUEUES
-from tests.support.services import REPO_ROOT
+from tests.support.services import REPO_ROOT, documented_settings
 
 KUBERNETES_VERSION = "1.31.0"
 K8S = REPO_ROOT / "deploy/k8s"
@@ -177,7 +177,7 @@ def test_rabbitmq_cluster_has_mqtts_and_metrics(production: tuple[Path, list[dic
 
 def test_the_config_map_sets_only_documented_settings(production: tuple[Path, list[dict]]) -> None:
     _, documents = production
-    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (REPO_ROOT / "backend.env.example").read_text(), re.M))
+    documented = documented_settings()
     (config,) = _by_kind(documents, "ConfigMap").values()
     assert set(config["data"]) - documented == set()
     assert config["data"]["DJANGO_SETTINGS_MODULE"] == "backend.config.settings.prod"

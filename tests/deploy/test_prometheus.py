@@ -7,7 +7,6 @@ import json
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import urllib.parse
 import urllib.request
@@ -25,7 +24,7 @@ from tests.support.processes import (
     Pipeline,
     wait_for,
 )
-from tests.support.services import REPO_ROOT
+from tests.support.services import REPO_ROOT, free_port
 
 KIT = REPO_ROOT / "deploy/prometheus"
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -36,12 +35,6 @@ def _tool(name: str) -> str:
     if path is None:
         pytest.fail(f"{name} is not installed (./scripts/test.sh installs Debian's prometheus)")
     return path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_alert_rules_pass_their_unit_tests() -> None:
@@ -92,7 +85,7 @@ def _get_json(url: str) -> dict:
 @pytest.fixture(scope="module")
 def web(pipeline: Pipeline) -> Iterator[tuple[int, str]]:
     """gunicorn with two workers, as the web role runs, with a scraper token."""
-    port, token = _free_port(), secrets.token_urlsafe(32)
+    port, token = free_port(), secrets.token_urlsafe(32)
 
     def ready(process) -> bool:
         try:
@@ -158,7 +151,7 @@ def prometheus(pipeline: Pipeline, web: tuple[int, str], tmp_path_factory: pytes
         "speedcam-maintenance": f"127.0.0.1:{MAINTENANCE_METRICS_PORT}",
         "rabbitmq": f"127.0.0.1:{pipeline.services.rabbitmq_prometheus_port}",
     }
-    port = _free_port()
+    port = free_port()
     local_targets["prometheus"] = f"127.0.0.1:{port}"
     config = yaml.safe_load((KIT / "compose.yml").read_text())
     config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}

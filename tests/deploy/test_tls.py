@@ -9,7 +9,6 @@ import ipaddress
 import json
 import os
 import secrets
-import socket
 import ssl
 import subprocess
 import sys
@@ -28,10 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.support.processes import RoleProcess, scrape, wait_for
-from tests.support.services import REPO_ROOT, profile_shell
+from tests.support.services import REPO_ROOT, free_port, outside_environment, profile_shell
 
 PROFILE = "tls"
-PASSED_ENV = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "CI"}
 
 
 def _name(common_name: str) -> x509.Name:
@@ -87,12 +85,6 @@ def write_test_ca(directory: Path) -> dict[str, str]:
     return {name: str(path) for name, (path, _) in files.items()}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class TlsSystem:
     base_url: str
@@ -120,16 +112,10 @@ def _profile_values(profile_env: dict[str, str]) -> tuple[dict[str, str], dict[s
     return service_env, ports
 
 
-def _passed_env() -> dict[str, str]:
-    """Not this session's service variables (DB_PORT=…, set for the test profile): the TLS
-    profile has its own."""
-    return {key: value for key, value in os.environ.items() if key in PASSED_ENV or key.startswith("PIP_")}
-
-
 def _role_env(service_env: dict[str, str], ports: dict[str, int], base_url: str) -> dict[str, str]:
     """Production settings, as ./scripts/up.sh --tls writes them."""
     return {
-        **_passed_env(),
+        **outside_environment(),
         **service_env,
         "DJANGO_SETTINGS_MODULE": "backend.config.settings.prod",
         "SPEEDCAM_SKIP_DOTENV": "true",
@@ -138,7 +124,7 @@ def _role_env(service_env: dict[str, str], ports: dict[str, int], base_url: str)
         "CSRF_TRUSTED_ORIGINS": base_url,
         "NUM_PROXIES": "1",
         "MQTT_CLIENT_ID": f"speedcam-tls-{secrets.token_hex(6)}",
-        "INGEST_METRICS_PORT": str(_free_port()),
+        "INGEST_METRICS_PORT": str(free_port()),
         "GUNICORN_BIND": f"127.0.0.1:{ports['api']}",
         "GUNICORN_WORKERS": "1",
         "LOG_FORMAT": "json",
@@ -149,7 +135,7 @@ def _role_env(service_env: dict[str, str], ports: dict[str, int], base_url: str)
 @pytest.fixture(scope="module")
 def tls_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsSystem]:
     directory = tmp_path_factory.mktemp("tls")
-    profile_env = {**_passed_env(), "SPEEDCAM_PROFILE": PROFILE, **write_test_ca(directory)}
+    profile_env = {**outside_environment(), "SPEEDCAM_PROFILE": PROFILE, **write_test_ca(directory)}
     subprocess.run([str(REPO_ROOT / "scripts/services.sh"), "start"], env=profile_env, check=True)
     try:
         service_env, ports = _profile_values(profile_env)
@@ -255,7 +241,7 @@ def test_admin_login_works_over_https(tls_system: TlsSystem) -> None:
 
 def test_the_edge_publishes_over_mqtts_and_ingest_commits_it(tls_system: TlsSystem) -> None:
     env = {
-        **_passed_env(),
+        **outside_environment(),
         "MQTT_TLS": "true",
         "BROKER_TLS_CA_FILE": tls_system.ca_file,
         "MQTT_HOST": "127.0.0.1",

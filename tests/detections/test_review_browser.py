@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from backend.detections.models import Detection
 from backend.vehicles.models import Vehicle
+from tests.support.browser import chromium
 from tests.support.events import encode, publish_detections, uploaded_event
 from tests.support.pipeline import pushes_to, wait_detection, wait_notification
 from tests.support.processes import Pipeline
@@ -27,12 +27,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / ".state" / "test" / "screens
 
 @pytest.fixture
 def browser() -> Iterator[webdriver.Chrome]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.implicitly_wait(5)
+    driver = chromium()
     yield driver
     driver.quit()
 

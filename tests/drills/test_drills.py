@@ -12,12 +12,11 @@ import subprocess
 
 import pytest
 
-from tests.support.services import REPO_ROOT
+from tests.support.services import REPO_ROOT, outside_environment
 
 pytestmark = pytest.mark.integration
 DRILL_COUNT = int(os.environ.get("SPEEDCAM_DRILL_COUNT", "60"))
 HOSTILE_COUNT = int(os.environ.get("SPEEDCAM_HOSTILE_COUNT", "1000"))
-PASSED_ENV = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "CI", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"}
 
 
 @pytest.mark.timeout(1200)
@@ -37,7 +36,7 @@ def test_every_drill_loses_nothing_and_pushes_nothing_twice() -> None:
         ],
         cwd=REPO_ROOT,
         # Not this session's service variables (DB_PORT=…): the drill profile has its own.
-        env={key: value for key, value in os.environ.items() if key in PASSED_ENV},
+        env=outside_environment(),
         capture_output=True,
         text=True,
         timeout=1150,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 import threading
 import urllib.request
@@ -18,6 +20,25 @@ from kombu import Connection
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROFILE_ENV = {"SPEEDCAM_PROFILE": "test"}
+# What a script run on its own service profile (drills, the TLS profile) takes from this
+# session: not the test profile's service variables (DB_PORT=…), which would point it here.
+OUTSIDE_ENV = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "CI", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"}
+
+
+def outside_environment() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key in OUTSIDE_ENV}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now, on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def documented_settings() -> set[str]:
+    """Every variable backend.env.example documents."""
+    return set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (REPO_ROOT / "backend.env.example").read_text(), flags=re.MULTILINE))
 
 
 def profile_shell(profile: str, *commands: str, env: dict[str, str] | None = None) -> str:
@@ -43,12 +64,13 @@ class TestServices:
     __test__ = False  # not a test class
 
     def __init__(self) -> None:
-        self.env = dict(line.split("=", 1) for line in _common("service_env").split())
+        *lines, prometheus_port = _common("service_env", 'echo "$RMQ_PROMETHEUS_PORT"').split()
+        self.env = dict(line.split("=", 1) for line in lines)
         self.bucket = self.env["GCS_BUCKET_NAME"]
         self.broker_url = self.env["CELERY_BROKER_URL"]
         self.mqtt_port = int(self.env["MQTT_PORT"])
         self.fcm = FcmEmulator(self.env["FCM_ENDPOINT"])
-        self.rabbitmq_prometheus_port = int(_common('echo "$RMQ_PROMETHEUS_PORT"').strip())
+        self.rabbitmq_prometheus_port = int(prometheus_port)
 
     # --- lifecycle ---------------------------------------------------------------
     def start(self) -> None:
