@@ -1,4 +1,4 @@
-"""The Korean text of a violation push."""
+"""The text of a violation push, in LANGUAGE_CODE (Korean; English is the source)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from backend.detections.models import Detection
 
@@ -20,11 +22,19 @@ class PushMessage:
 
 def violation_message(detection: Detection, *, plate: str, token: str) -> PushMessage:
     local_time = detection.detected_at.astimezone(ZoneInfo(settings.TIME_ZONE))
-    title = "[과속 단속] 속도위반 알림"
-    body = (
-        f"{plate} 차량이 {local_time:%Y-%m-%d %H:%M} {detection.location or '단속 지점'}에서 "
-        f"제한속도 {detection.speed_limit:.0f}km/h 구간을 {detection.detected_speed:.0f}km/h로 주행했습니다."
-    )
+    # The owner's language is not known: pushes go out in the deployment's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("[Speed enforcement] Speeding violation")
+        body = _(
+            "Vehicle %(plate)s was driven at %(speed).0f km/h where the limit is %(limit).0f km/h, "
+            "at %(place)s on %(time)s."
+        ) % {
+            "plate": plate,
+            "time": f"{local_time:%Y-%m-%d %H:%M}",
+            "place": detection.location or _("the enforcement point"),
+            "limit": detection.speed_limit,
+            "speed": detection.detected_speed,
+        }
     data = {
         "detection_id": str(detection.pk),
         "plate": plate,

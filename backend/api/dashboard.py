@@ -12,12 +12,26 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from backend.api.figures import figures
 from backend.api.roles import Role, role_of
 
 DAYS_SHOWN = 30
+# The words dashboard.js puts on the charts.
+CHART_LABELS = {
+    "violations": _("violations"),
+    "hour_suffix": pgettext_lazy("suffix of an hour on a chart axis, as in 14h", "h"),
+    "read": _("read"),
+    "review": _("review"),
+    "failed": _("failed"),
+    "waiting": _("in progress"),
+    "sent": _("sent"),
+    "pending": _("pending"),
+    "messages": _("messages"),
+}
 PLOT_WIDTH, PLOT_HEIGHT, PLOT_MARGIN = 640, 360, 40
 
 
@@ -46,7 +60,7 @@ def camera_plot(cameras: list[dict]) -> list[dict]:
 @login_required(login_url="admin:login")
 def dashboard(request: HttpRequest) -> HttpResponse:
     if role_of(request.user) not in (Role.ADMIN, Role.OPERATOR):
-        raise PermissionDenied("the dashboard is for admins and operators")
+        raise PermissionDenied(_("the dashboard is for admins and operators"))
     today = datetime.now(ZoneInfo(settings.TIME_ZONE)).date()
     data = figures(today - timedelta(days=DAYS_SHOWN - 1), today)
     return render(
@@ -58,5 +72,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "plotted": camera_plot(data["cameras"]),
             "plot": {"width": PLOT_WIDTH, "height": PLOT_HEIGHT},
             "silent": sum(1 for camera in data["cameras"] if camera["silent"]),
+            "labels": {name: str(label) for name, label in CHART_LABELS.items()},
         },
     )

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -22,7 +23,7 @@ from rest_framework.views import exception_handler
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state (a duplicate?)."
+    default_detail = _("The request conflicts with the current state (a duplicate?).")
     default_code = "conflict"
 
 
@@ -33,7 +34,7 @@ def _from_django(error: DjangoValidationError) -> exceptions.ValidationError:
 
 def _message(exc: exceptions.APIException) -> str:
     if isinstance(exc, exceptions.ValidationError):
-        return "The request is not valid: see fields."
+        return _("The request is not valid: see fields.")
     if isinstance(exc, Conflict) and not isinstance(exc.detail, str):
         return str(Conflict.default_detail)
     return str(exc.detail)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer
@@ -116,7 +117,13 @@ def xlsx_response(queryset: QuerySet[Detection]) -> FileResponse:
     sheet.append([label for _, label in COLUMNS])
     for count, row in enumerate(rows(queryset), start=1):
         if count > XLSX_MAX_ROWS:
-            raise ValidationError({"format": [f"more than {XLSX_MAX_ROWS:,} rows, Excel's limit: use format=csv"]})
+            raise ValidationError(
+                {
+                    "format": [
+                        _("more than %(limit)s rows, Excel's limit: use format=csv") % {"limit": f"{XLSX_MAX_ROWS:,}"}
+                    ]
+                }
+            )
         sheet.append([row[column] for column, _ in COLUMNS])
     # FileResponse closes the file once it is sent.
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, dir=settings.FILE_UPLOAD_TEMP_DIR)  # noqa: SIM115

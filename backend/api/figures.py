@@ -4,6 +4,7 @@ selectors, so the page and the API never disagree."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,14 +13,8 @@ from django.utils import timezone
 
 from backend.cameras.selectors import camera_liveness
 from backend.config.celery import app as celery_app
-from backend.detections.selectors import (
-    detection_status_counts,
-    overspeed_histogram,
-    read_outcomes,
-    violations_per_camera,
-    violations_per_day,
-    violations_per_hour,
-)
+from backend.detections.counts import OUTCOME
+from backend.detections.selectors import detection_status_counts, read_outcomes, violation_figures
 from backend.messaging.metrics import queue_depths
 from backend.messaging.topology import ALL_QUEUES
 from backend.notifications.selectors import notification_status_counts
@@ -41,26 +36,34 @@ def every_queue_depth() -> dict[str, int | None]:
 
 
 def figures(date_from: date, date_to: date) -> dict:
+    """Every figure of /api/v1/stats and /dashboard/ for the local days [date_from, date_to],
+    from the hourly counts (whole hours: days are assembled from them, so a time zone off
+    UTC by a fraction of an hour would shift its days by that fraction)."""
     zone = ZoneInfo(settings.TIME_ZONE)
     start = datetime.combine(date_from, time.min, zone)
     end = datetime.combine(date_to + timedelta(days=1), time.min, zone)
     now = timezone.now()
     first_hour = (now - timedelta(hours=HOURS_SHOWN - 1)).replace(minute=0, second=0, microsecond=0)
+    window = violation_figures(start, end)
+    recent = violation_figures(first_hour, now, facets=[OUTCOME])
+    per_day: Counter[date] = Counter()
+    for hour, count in window.per_hour.items():
+        per_day[hour.astimezone(zone).date()] += count
     depths = every_queue_depth()
     return {
         "date_from": date_from,
         "date_to": date_to,
-        "per_day": [
-            {"date": row["day"].isoformat() if row["day"] else None, "count": row["count"]}
-            for row in violations_per_day(start, end, zone)
-        ],
+        "per_day": [{"date": day.isoformat(), "count": per_day[day]} for day in sorted(per_day)],
         "per_hour": [
-            {"hour": row["hour"].astimezone(zone).isoformat(), "count": row["count"]}
-            for row in violations_per_hour(first_hour, now)
+            {"hour": hour.astimezone(zone).isoformat(), "count": recent.per_hour[hour]}
+            for hour in sorted(recent.per_hour)
         ],
-        "per_camera": violations_per_camera(start, end),
-        "overspeed": overspeed_histogram(start, end),
-        "reads": read_outcomes(start, end),
+        "per_camera": [
+            {"camera_id": camera_id or None, "count": count}
+            for camera_id, count in sorted(window.per_camera.items(), key=lambda item: (-item[1], item[0]))
+        ],
+        "overspeed": [{"from_kmh": band, "count": window.per_band[band]} for band in sorted(window.per_band)],
+        "reads": read_outcomes(window.per_outcome),
         "pipeline": {
             "detections": detection_status_counts(),
             "notifications": notification_status_counts(),

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_yasg import openapi
@@ -118,7 +119,7 @@ class ViolationViewSet(viewsets.ReadOnlyModelViewSet):
         if export not in EXPORT_FORMATS:
             return super().list(request, *args, **kwargs)
         if request.role not in STAFF:
-            raise PermissionDenied("exports are for admins and operators")
+            raise PermissionDenied(_("exports are for admins and operators"))
         queryset = self.filter_queryset(self.get_queryset())
         return exports.csv_response(queryset) if export == "csv" else exports.xlsx_response(queryset)
 
@@ -241,9 +242,9 @@ class StatsView(APIView):
             data.setdefault("date_to", today)
             data.setdefault("date_from", data["date_to"] - timedelta(days=6))
             if data["date_from"] > data["date_to"]:
-                raise serializers.ValidationError({"date_from": "must not be after date_to"})
+                raise serializers.ValidationError({"date_from": _("must not be after date_to")})
             if (data["date_to"] - data["date_from"]).days > 366:
-                raise serializers.ValidationError({"date_from": "the range may span at most 366 days"})
+                raise serializers.ValidationError({"date_from": _("the range may span at most 366 days")})
             return data
 
     @swagger_auto_schema(query_serializer=Query, responses={200: StatsResponse})

@@ -4,6 +4,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export.admin import ExportActionMixin
 from import_export.formats.base_formats import CSV, XLSX
 
@@ -45,18 +48,19 @@ EVIDENCE_FIELDS = (
 def snapshot_with_plate_box(detection: Detection, *, max_width: int) -> str:
     """The snapshot, with the region the engine read (or the edge's plate box) outlined."""
     try:
-        url, _ = evidence_url(detection, "")
+        url, _expiry = evidence_url(detection, "")
     except Exception as exc:  # no signing credentials: say so instead of breaking the page
-        return f"(no preview: {exc})"
+        return _("(no preview: %(reason)s)") % {"reason": exc}
     box = detection.plate_box
     return format_html(
-        '<span class="plate-evidence"><a href="{0}"><img src="{0}" alt="snapshot of detection {1}" '
+        '<span class="plate-evidence"><a href="{0}"><img src="{0}" alt="{4} {1}" '
         'style="max-width: {2}px" data-plate-box="{3}" onload="speedcamPlateBox(this)"></a>'
         '<span class="plate-box" hidden></span></span>',
         url,
         detection.pk,
         max_width,
         ",".join(str(int(v)) for v in box) if box else "",
+        _("snapshot of detection"),
     )
 
 
@@ -97,17 +101,23 @@ class DetectionAdmin(ExportActionMixin, admin.ModelAdmin):
         "updated_at",
     )
     actions = ["rerun_ocr", "approve_review"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Detection | None = None) -> bool:
+        # A violation is evidence: retention purges its personal data, nobody deletes it
+        # by hand (the hourly statistics count every row ever stored, too).
+        return False
+
     Media = EvidenceMedia
 
-    @admin.display(description="plate")
+    @admin.display(description=_("plate"))
     def plate(self, detection: Detection) -> str:
         return detection.plate or "-"
 
-    @admin.display(description="snapshot")
+    @admin.display(description=_("snapshot"))
     def snapshot(self, detection: Detection) -> str:
         return snapshot_with_plate_box(detection, max_width=640)
 
-    @admin.action(description="Reviewed: the read is right, notify the owner")
+    @admin.action(description=_("Reviewed: the read is right, notify the owner"))
     def approve_review(self, request: HttpRequest, queryset: QuerySet) -> None:
         approved, refused = 0, []
         for detection in queryset.filter(needs_review=True, status=Detection.Status.COMPLETED):
@@ -116,23 +126,39 @@ class DetectionAdmin(ExportActionMixin, admin.ModelAdmin):
                 approved += 1
             except review.ReviewRefused as refusal:
                 refused.append(str(refusal))
-        messages.success(request, f"{approved} detection(s) approved; their alerts are on the way.")
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d detection approved; its alert is on the way.",
+                "%(count)d detections approved; their alerts are on the way.",
+                approved,
+            )
+            % {"count": approved},
+        )
         for reason in refused:
             messages.warning(request, reason)
 
-    @admin.action(description="Re-run OCR for the selected detections")
+    @admin.action(description=_("Re-run OCR for the selected detections"))
     def rerun_ocr(self, request: HttpRequest, queryset: QuerySet) -> None:
         for detection in queryset:
             hand_to_ocr(services.reset_for_ocr(detection))
-        messages.success(request, f"OCR queued again for {queryset.count()} detection(s).")
+        count = queryset.count()
+        messages.success(
+            request,
+            ngettext("OCR queued again for %(count)d detection.", "OCR queued again for %(count)d detections.", count)
+            % {"count": count},
+        )
 
 
 class ReviewDecisionForm(forms.ModelForm):
     plate = forms.CharField(
         max_length=20,
         required=False,
-        label="Plate on the snapshot",
-        help_text=f"Leave the engine's read to accept it, or type the plate you see (e.g. {PLATE_EXAMPLES}).",
+        label=_("Plate on the snapshot"),
+        help_text=format_lazy(
+            _("Leave the engine's read to accept it, or type the plate you see (e.g. {examples})."),
+            examples=PLATE_EXAMPLES,
+        ),
     )
 
     class Meta:
@@ -142,7 +168,9 @@ class ReviewDecisionForm(forms.ModelForm):
     def clean_plate(self) -> str:
         typed = self.cleaned_data["plate"].strip()
         if "_correct" in self.data and normalise_plate(typed) is None:
-            raise forms.ValidationError(f"Not a Korean plate: e.g. {PLATE_EXAMPLES}.")
+            raise forms.ValidationError(
+                _("Not a Korean plate: e.g. %(examples)s."), code="invalid_plate", params={"examples": PLATE_EXAMPLES}
+            )
         return typed
 
 
@@ -171,15 +199,15 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Detection | None = None) -> bool:
         return False
 
-    @admin.display(description="confidence", ordering="ocr_confidence")
+    @admin.display(description=_("confidence"), ordering="ocr_confidence")
     def confidence(self, detection: Detection) -> str:
         return f"{detection.ocr_confidence:.2f}" if detection.ocr_confidence is not None else "-"
 
-    @admin.display(description="snapshot")
+    @admin.display(description=_("snapshot"))
     def thumbnail(self, detection: Detection) -> str:
         return snapshot_with_plate_box(detection, max_width=240)
 
-    @admin.display(description="snapshot")
+    @admin.display(description=_("snapshot"))
     def snapshot(self, detection: Detection) -> str:
         return snapshot_with_plate_box(detection, max_width=960)
 
@@ -198,8 +226,11 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         except review.ReviewRefused as refusal:
             messages.error(request, str(refusal))
             return
-        outcome = "the owner is being notified" if decided.vehicle_id else "no registered vehicle: nobody is notified"
-        messages.success(request, f"Detection {obj.pk}: plate {decided.reviewed_plate} recorded; {outcome}.")
+        if decided.vehicle_id:
+            message = _("Detection %(id)s: plate %(plate)s recorded; the owner is being notified.")
+        else:
+            message = _("Detection %(id)s: plate %(plate)s recorded; no registered vehicle, nobody is notified.")
+        messages.success(request, message % {"id": obj.pk, "plate": decided.reviewed_plate})
 
     def save_form(self, request: HttpRequest, form: forms.ModelForm, change: bool) -> Detection:
         return form.instance  # the decision is recorded by the review service, not by a model save

@@ -10,6 +10,7 @@ role's claim guards the push itself as well.
 from __future__ import annotations
 
 from django.db import router, transaction
+from django.utils.translation import gettext as _
 
 from backend.contracts.plates import PLATE_EXAMPLES, normalise_plate
 from backend.detections import services
@@ -24,14 +25,16 @@ class ReviewRefused(Exception):
 
 def accept_read(detection: Detection, *, reviewer: str) -> Detection:
     if not detection.ocr_result:
-        raise ReviewRefused("there is no read to accept: type the plate instead")
+        raise ReviewRefused(_("there is no read to accept: type the plate instead"))
     return _decide(detection, plate=detection.ocr_result, reviewer=reviewer)
 
 
 def correct_plate(detection: Detection, *, plate: str, reviewer: str) -> Detection:
     normalised = normalise_plate(plate)
     if normalised is None:
-        raise ReviewRefused(f"{plate!r} is not a Korean plate (e.g. {PLATE_EXAMPLES})")
+        raise ReviewRefused(
+            _("%(plate)r is not a Korean plate (e.g. %(examples)s)") % {"plate": plate, "examples": PLATE_EXAMPLES}
+        )
     return _decide(detection, plate=normalised, reviewer=reviewer)
 
 
@@ -41,7 +44,7 @@ def _decide(detection: Detection, *, plate: str, reviewer: str) -> Detection:
         detection.pk, plate=plate, vehicle_id=vehicle.pk if vehicle else None, reviewer=reviewer
     )
     if reviewed is None:
-        raise ReviewRefused(f"detection {detection.pk} is not waiting for review (already decided?)")
+        raise ReviewRefused(_("detection %(id)s is not waiting for review (already decided?)") % {"id": detection.pk})
     # After the commit: the admin decides inside a transaction, and an alert worker that
     # read the detection before it would still see it waiting for review. Without a
     # registered vehicle the alert role records "no vehicle", and nobody is pushed.

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from typing import NamedTuple
 
-from django.db.models import Count, F
-from django.db.models.functions import Coalesce, Floor, TruncDate, TruncHour
+from django.db.models.functions import Coalesce
 
+from backend.detections.counts import BAND, CAMERA, DETECTION_COUNTS, OUTCOME
 from backend.detections.models import Detection, RejectedEvent
 
 
@@ -16,71 +19,43 @@ def detection_by_event_id(event_id: str) -> Detection | None:
     return Detection.objects.filter(event_id=event_id).first()
 
 
+class Figures(NamedTuple):
+    per_hour: Counter[datetime]
+    per_camera: Counter[str]
+    per_band: Counter[int]
+    per_outcome: Counter[str]
+
+
+def violation_figures(
+    start: datetime | None = None, end: datetime | None = None, *, facets: Iterable[str] | None = None
+) -> Figures:
+    """Detections in the whole hours of [start, end), counted per UTC hour and per facet
+    (camera, overspeed band, outcome; every one by default)."""
+    sums = DETECTION_COUNTS.sums(start, end, facets)
+    return Figures(
+        per_hour=sums.per_hour,
+        per_camera=sums.of_facet(CAMERA),
+        per_band=Counter({int(band): count for band, count in sums.of_facet(BAND).items()}),
+        per_outcome=sums.of_facet(OUTCOME),
+    )
+
+
 def detection_status_counts() -> dict[str, int]:
-    counts = dict(Detection.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    return {status: counts.get(status, 0) for status in Detection.Status.values}
+    per_status: Counter[str] = Counter()
+    for key, count in violation_figures(facets=[OUTCOME]).per_outcome.items():
+        per_status[key.split(":")[0]] += count
+    return {status: per_status[status] for status in Detection.Status.values}
 
 
-def violations_per_day(start: datetime, end: datetime, tz: tzinfo) -> list[dict]:
-    return list(
-        Detection.objects.filter(detected_at__gte=start, detected_at__lt=end)
-        .annotate(day=TruncDate("detected_at", tzinfo=tz))
-        .values("day")
-        .annotate(count=Count("id"))
-        .order_by("day")
-    )
-
-
-def violations_per_hour(start: datetime, end: datetime) -> list[dict]:
-    """Counts per hour. Truncated in UTC, which keeps the index scan free of a time-zone
-    conversion per row; Korea's offset is whole hours with no daylight saving."""
-    return list(
-        Detection.objects.filter(detected_at__gte=start, detected_at__lt=end)
-        .annotate(hour=TruncHour("detected_at", tzinfo=UTC))
-        .values("hour")
-        .annotate(count=Count("id"))
-        .order_by("hour")
-    )
-
-
-def overspeed_histogram(start: datetime, end: datetime, *, bucket_kmh: int = 10) -> list[dict]:
-    """Violations per band of km/h over the limit: {"from_kmh": 0, "count": ...}, ..."""
-    rows = (
-        Detection.objects.filter(detected_at__gte=start, detected_at__lt=end)
-        .annotate(band=Floor((F("detected_speed") - F("speed_limit")) / bucket_kmh))
-        .values("band")
-        .annotate(count=Count("id"))
-        .order_by("band")
-    )
-    return [{"from_kmh": int(row["band"]) * bucket_kmh, "count": row["count"]} for row in rows]
-
-
-def read_outcomes(start: datetime, end: datetime) -> dict[str, int]:
+def read_outcomes(per_outcome: Counter[str]) -> dict[str, int]:
     """What became of the plate reads: read (completed, no review), review, failed, and
     waiting (pending or processing)."""
-    outcomes = {"read": 0, "review": 0, "failed": 0, "waiting": 0}
-    rows = (
-        Detection.objects.filter(detected_at__gte=start, detected_at__lt=end)
-        .values("status", "needs_review")
-        .annotate(count=Count("id"))
-    )
-    for row in rows:
-        if row["status"] == Detection.Status.FAILED:
-            outcomes["failed"] += row["count"]
-        elif row["status"] == Detection.Status.COMPLETED:
-            outcomes["review" if row["needs_review"] else "read"] += row["count"]
-        else:
-            outcomes["waiting"] += row["count"]
-    return outcomes
-
-
-def violations_per_camera(start: datetime, end: datetime) -> list[dict]:
-    return list(
-        Detection.objects.filter(detected_at__gte=start, detected_at__lt=end)
-        .values("camera_id")
-        .annotate(count=Count("id"))
-        .order_by("-count", "camera_id")
-    )
+    return {
+        "read": per_outcome[Detection.Status.COMPLETED],
+        "review": sum(count for key, count in per_outcome.items() if key.endswith(":review")),
+        "failed": per_outcome[Detection.Status.FAILED],
+        "waiting": per_outcome[Detection.Status.PENDING] + per_outcome[Detection.Status.PROCESSING],
+    }
 
 
 def stale_ocr_work(*, cutoff: datetime, after_id: int, limit: int) -> list[Detection]:

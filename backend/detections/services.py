@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from backend.common.events_log import log_transition
 from backend.contracts.events import DetectionNewEvent
+from backend.detections.counts import DETECTION_COUNTS
 from backend.detections.models import Detection, RejectedEvent
 
 logger = logging.getLogger(__name__)
@@ -279,3 +280,9 @@ def record_replay(rejected: RejectedEvent, *, outcome: str) -> None:
     RejectedEvent.objects.filter(pk=rejected.pk).update(
         replayed_at=rejected.replayed_at, replay_outcome=rejected.replay_outcome
     )
+
+
+def refresh_hourly_counts() -> int:
+    """Take the detections created or changed since the last refresh into the hourly
+    counts; returns how many hours were recounted."""
+    return DETECTION_COUNTS.refresh()

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from backend.detections.models import RejectedEvent
 from backend.ingest.handling import replay_rejected
@@ -40,8 +41,12 @@ class RejectedEventAdmin(admin.ModelAdmin):
         # Replaying writes detections and dispatches work: admins only.
         return request.user.is_superuser
 
-    @admin.action(description="Replay: apply the selected messages again", permissions=["replay"])
+    @admin.action(description=_("Replay: apply the selected messages again"), permissions=["replay"])
     def replay(self, request: HttpRequest, queryset: QuerySet) -> None:
         outcomes = [replay_rejected(rejected.pk) for rejected in queryset[:1000]]
         applied = sum(outcome.startswith("applied") for outcome in outcomes)
-        messages.info(request, f"{applied} of {len(outcomes)} applied; the rest stay parked with their new reason.")
+        messages.info(
+            request,
+            _("%(applied)d of %(total)d applied; the rest stay parked with their new reason.")
+            % {"applied": applied, "total": len(outcomes)},
+        )

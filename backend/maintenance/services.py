@@ -1,7 +1,8 @@
-"""The main role's periodic jobs: the stale-work sweeper and retention.
+"""The main role's periodic jobs: the stale-work sweeper, retention and the hourly counts.
 
-Both are idempotent and safe to run from several maintenance workers at once:
-each run holds a named database lock and a second concurrent run does nothing.
+All three are idempotent and safe to run from several maintenance workers at once: a
+sweep or retention run holds a named database lock and a second concurrent run does
+nothing; a refresh of the counts locks their state row, so a second one waits.
 """
 
 from __future__ import annotations
@@ -227,3 +228,14 @@ def _purge(run: _Run, *, cutoff: datetime, matched: bool, label: str) -> None:
                 "personal data purged",
                 extra={"kind": label, "detections": purged, "cutoff": cutoff.isoformat()},
             )
+
+
+def refresh_hourly_counts() -> int:
+    """Take what changed into the statistics' hourly counts (detections and pushes). Runs
+    every minute, so it is timed and counted but not recorded as a MaintenanceRun."""
+    started = time.monotonic()
+    hours = detection_services.refresh_hourly_counts() + notification_services.refresh_hourly_counts()
+    metrics.RUN_SECONDS.labels("hourly_counts").observe(time.monotonic() - started)
+    metrics.ACTIONS.labels("hourly_counts", "hours_recounted").inc(hours)
+    logger.debug("hourly counts refreshed", extra={"hours_recounted": hours})
+    return hours

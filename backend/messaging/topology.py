@@ -21,6 +21,7 @@ OCR_TASK = "ocr.process_detection"
 ALERT_TASK = "alert.send_notification"
 SWEEP_TASK = "maintenance.sweep_stale_work"
 RETENTION_TASK = "maintenance.apply_retention"
+HOURLY_COUNTS_TASK = "maintenance.refresh_hourly_counts"
 
 DLQ_EXCHANGE = Exchange("dlq_exchange", type="fanout", durable=True)
 DLQ_QUEUE = Queue("dlq_queue", exchange=DLQ_EXCHANGE, durable=True)
@@ -98,10 +99,13 @@ TASK_QUEUES: dict[str, Queue] = {
     ALERT_TASK: FCM_QUEUE,
     SWEEP_TASK: MAINTENANCE_QUEUE,
     RETENTION_TASK: MAINTENANCE_QUEUE,
+    HOURLY_COUNTS_TASK: MAINTENANCE_QUEUE,
 }
 
 
-def beat_schedule(*, sweep_interval_s: float, retention_interval_s: float) -> dict[str, dict[str, Any]]:
+def beat_schedule(
+    *, sweep_interval_s: float, retention_interval_s: float, hourly_counts_interval_s: float = 60.0
+) -> dict[str, dict[str, Any]]:
     """Celery beat's schedule. Each run expires after one interval: when the
     maintenance worker was down, the backlog collapses into the next run."""
     return {
@@ -114,6 +118,11 @@ def beat_schedule(*, sweep_interval_s: float, retention_interval_s: float) -> di
             "task": RETENTION_TASK,
             "schedule": retention_interval_s,
             "options": {"expires": retention_interval_s},
+        },
+        "refresh-hourly-counts": {
+            "task": HOURLY_COUNTS_TASK,
+            "schedule": hourly_counts_interval_s,
+            "options": {"expires": hourly_counts_interval_s},
         },
     }
 
@@ -151,6 +160,7 @@ def celery_config(
     broker_heartbeat_s: int = 60,
     sweep_interval_s: float = 60.0,
     retention_interval_s: float = 3600.0,
+    hourly_counts_interval_s: float = 60.0,
 ) -> dict[str, Any]:
     """Celery settings shared by every role (lower-case Celery names)."""
     return {
@@ -193,5 +203,9 @@ def celery_config(
         # Our handlers write to stderr; a redirected stderr would feed them back into logging.
         "worker_redirect_stdouts": False,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
-        "beat_schedule": beat_schedule(sweep_interval_s=sweep_interval_s, retention_interval_s=retention_interval_s),
+        "beat_schedule": beat_schedule(
+            sweep_interval_s=sweep_interval_s,
+            retention_interval_s=retention_interval_s,
+            hourly_counts_interval_s=hourly_counts_interval_s,
+        ),
     }

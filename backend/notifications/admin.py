@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from backend.detections.handover import ResendRefused, resend_alert
 from backend.notifications.models import Notification
@@ -14,12 +15,12 @@ class NotificationAdmin(admin.ModelAdmin):
     readonly_fields = ("sent_detection_id", "claim_token", "claimed_at", "created_at", "updated_at")
     actions = ["resend", "resend_even_if_delivery_unknown"]
 
-    @admin.action(description="Resend the selected failed notifications")
+    @admin.action(description=_("Resend the selected failed notifications"))
     def resend(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._resend(request, queryset, confirm_delivery_unknown=False)
 
     @admin.action(
-        description="Resend, including 'delivery unknown' ones (the owner may get the alert twice)",
+        description=_("Resend, including 'delivery unknown' ones (the owner may get the alert twice)"),
         permissions=["change"],
     )
     def resend_even_if_delivery_unknown(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -35,10 +36,17 @@ class NotificationAdmin(admin.ModelAdmin):
                     skipped += 1
             except ResendRefused:
                 refused += 1
-        messages.success(request, f"Resending {resent}; {skipped} skipped (only failed notifications are resent).")
+        messages.success(
+            request,
+            _("Resending %(resent)d; %(skipped)d skipped (only failed notifications are resent).")
+            % {"resent": resent, "skipped": skipped},
+        )
         if refused:
             messages.warning(
                 request,
-                f"{refused} not resent: their delivery is unknown and the owner may already have the alert. "
-                "Use the 'including delivery unknown' action if a second push is acceptable.",
+                _(
+                    "%(refused)d not resent: their delivery is unknown and the owner may already have the alert. "
+                    "Use the 'including delivery unknown' action if a second push is acceptable."
+                )
+                % {"refused": refused},
             )

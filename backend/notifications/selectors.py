@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
+from backend.notifications.counts import NOTIFICATION_COUNTS, STATUS
 from backend.notifications.models import Notification
 
 
@@ -21,8 +22,9 @@ def notified_detection_ids() -> QuerySet:
 
 
 def notification_status_counts() -> dict[str, int]:
-    counts = dict(Notification.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    return {status: counts.get(status, 0) for status in Notification.Status.values}
+    """Every notification ever made, by status (from the hourly counts)."""
+    counts = NOTIFICATION_COUNTS.sums().of_facet(STATUS)
+    return {status: counts[status] for status in Notification.Status.values}
 
 
 def alert_states(detection_ids: list[int]) -> dict[int, Notification]:

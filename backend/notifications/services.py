@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from backend.common.events_log import log_transition
+from backend.notifications.counts import NOTIFICATION_COUNTS
 from backend.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -232,3 +233,9 @@ def scrub_personal_data(detection_ids: list[int]) -> int:
     return Notification.objects.filter(detection_id__in=detection_ids).update(
         fcm_token=None, title=None, body=None, updated_at=timezone.now()
     )
+
+
+def refresh_hourly_counts() -> int:
+    """Take the notifications created or changed since the last refresh into the hourly
+    counts; returns how many hours were recounted."""
+    return NOTIFICATION_COUNTS.refresh()

@@ -23,7 +23,8 @@ from django.db import connections
 from django.test import Client
 
 # One statement, rows made by MariaDB's sequence engine: 30 days, 50 cameras, 9 Hangul
-# syllables, 60 % matched to vehicles, 3 % failed, 2 % pending, 5 % flagged for review.
+# syllables, 60 % matched to vehicles, 3 % failed, 2 % pending, 5 % flagged for review. Each row was
+# last changed when it was detected, as in a pipeline that reads plates within seconds.
 SEED_SQL = """
 INSERT INTO detections (event_id, vehicle_id, detected_speed, speed_limit, location, camera_id, image_gcs_uri,
     image_sha256, ocr_result, ocr_confidence, detected_at, processed_at, status, error_message, needs_review,
@@ -32,10 +33,21 @@ SELECT UUID(), IF(seq % 10 < 6, seq % 50000 + 1, NULL), 61 + (seq % 60), 60, '�
     CONCAT('cam-', LPAD(seq % 50, 2, '0')), CONCAT('gs://speedcam-images/bench/', seq, '.jpg'), REPEAT('0', 64),
     IF(seq % 20 = 0, NULL, CONCAT(LPAD(seq % 90 + 10, 2, '0'),
         ELT(1 + seq % 9, '가', '나', '다', '라', '마', '거', '너', '더', '러'), LPAD(seq % 10000, 4, '0'))),
-    0.95, UTC_TIMESTAMP(6) - INTERVAL (seq * %(spacing)s) SECOND, UTC_TIMESTAMP(6),
-    ELT(1 + (seq % 100 > 94) + (seq % 100 > 97), 'completed', 'failed', 'pending'), NULL, seq % 20 = 0,
-    UTC_TIMESTAMP(6), 0, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)
-FROM seq_1_to_%(rows)s
+    0.95, at, at, ELT(1 + (seq % 100 > 94) + (seq % 100 > 97), 'completed', 'failed', 'pending'), NULL, seq % 20 = 0,
+    at, 0, at, at
+FROM (SELECT seq, UTC_TIMESTAMP(6) - INTERVAL (seq * %(spacing)s) SECOND AS at FROM seq_1_to_%(rows)s) AS seeded
+"""
+
+# The pushes: one per matched detection (its id is its seq) made 2 s after it, 97 % sent, 2 % failed,
+# 1 % pending.
+NOTIFICATIONS_SEED_SQL = """
+INSERT INTO notifications (detection_id, dedupe_key, sent_detection_id, fcm_token, title, body, sent_at, status,
+    retry_count, error_message, claim_token, claimed_at, created_at, updated_at)
+SELECT seq, CONCAT('violation:', seq), IF(seq % 100 < 97, seq, NULL), 'bench-token', '속도 위반', '과속 알림',
+    IF(seq % 100 < 97, at, NULL), ELT(1 + (seq % 100 > 96) + (seq % 100 > 98), 'sent', 'failed', 'pending'),
+    0, NULL, NULL, NULL, at, at
+FROM (SELECT seq, UTC_TIMESTAMP(6) - INTERVAL (seq * %(spacing)s - 2) SECOND AS at FROM seq_1_to_%(rows)s) AS seeded
+WHERE seq % 10 < 6
 """
 
 QUERIES = {
@@ -56,9 +68,42 @@ def seed(rows: int) -> float:
     started = time.monotonic()
     with connections["detections_db"].cursor() as cursor:
         cursor.execute("TRUNCATE TABLE detections")
+        cursor.execute("TRUNCATE TABLE detection_hourly_counts")
+        cursor.execute("TRUNCATE TABLE detection_hourly_counts_state")
         cursor.execute(SEED_SQL.replace("%(rows)s", str(rows)).replace("%(spacing)s", str(30 * 86400 / rows)))
         cursor.execute("ANALYZE TABLE detections")
+    with connections["notifications_db"].cursor() as cursor:
+        cursor.execute("TRUNCATE TABLE notifications")
+        cursor.execute("TRUNCATE TABLE notification_hourly_counts")
+        cursor.execute("TRUNCATE TABLE notification_hourly_counts_state")
+        cursor.execute(
+            NOTIFICATIONS_SEED_SQL.replace("%(rows)s", str(rows)).replace("%(spacing)s", str(30 * 86400 / rows))
+        )
+        cursor.execute("ANALYZE TABLE notifications")
     return time.monotonic() - started
+
+
+def refresh_counts() -> dict:
+    """What the maintenance worker does every HOURLY_COUNTS_INTERVAL_S: the first refresh
+    counts every hour, a later one only the hours that changed."""
+    from backend.maintenance.services import refresh_hourly_counts
+
+    started = time.perf_counter()
+    hours = refresh_hourly_counts()
+    return {"hours": hours, "seconds": round(time.perf_counter() - started, 2)}
+
+
+def change_last_minute(rows: int) -> int:
+    """A minute of traffic at 50 events/s, as the dashboard meets it between two refreshes:
+    the newest 3,000 detections move on (pending -> completed)."""
+    from django.utils import timezone
+
+    from backend.detections.models import Detection
+
+    newest = Detection.objects.order_by("-detected_at").values_list("pk", flat=True)[: min(3000, rows)]
+    return Detection.objects.filter(pk__in=list(newest)).update(
+        status=Detection.Status.COMPLETED, updated_at=timezone.now()
+    )
 
 
 def measure(client: Client, params: dict, repeat: int) -> list[float]:
@@ -154,11 +199,23 @@ def main() -> None:
     print(f"{'query'.ljust(width)}  {'p50 ms':>7}  {'p95 ms':>7}")
     for r in results:
         print(f"{r['query'].ljust(width)}  {r['p50_ms']:>7.2f}  {r['p95_ms']:>7.2f}")
+    first_refresh = refresh_counts()
     dashboard = measure_dashboard(args.repeat)
+    changed = change_last_minute(args.rows)
+    dashboard_changed = measure_dashboard(args.repeat)
+    later_refresh = refresh_counts()
     print(
-        f"dashboard (/dashboard/, 30 days of figures): p50 {dashboard['p50_ms']} ms, p95 {dashboard['p95_ms']} ms "
-        f"(goal p95 < 300 ms)"
+        f"hourly counts: first refresh {first_refresh['hours']} hours in {first_refresh['seconds']} s; "
+        f"after {changed:,} changes, {later_refresh['hours']} hours in {later_refresh['seconds']} s"
     )
+    print(
+        f"dashboard (/dashboard/, 30 days of figures, {args.rows * 6 // 10:,} pushes): "
+        f"p50 {dashboard['p50_ms']} ms, p95 {dashboard['p95_ms']} ms just after a refresh; "
+        f"p50 {dashboard_changed['p50_ms']} ms, p95 {dashboard_changed['p95_ms']} ms with {changed:,} changes "
+        f"not yet refreshed (goal p95 < 300 ms)"
+    )
+    dashboard["p95_ms_before_refresh"] = dashboard_changed["p95_ms"]
+    dashboard["p50_ms_before_refresh"] = dashboard_changed["p50_ms"]
     # About a tenth of the table: the last 3 of the 30 seeded days.
     three_days_ago = datetime.fromtimestamp(day_ago - 2 * 86400, UTC).isoformat()
     export = measure_export(client, {"detected_from": three_days_ago})
@@ -180,7 +237,8 @@ def main() -> None:
                 "results": results,
                 "csv_export": export,
                 "dashboard": dashboard,
-                "dashboard_within_goal": dashboard["p95_ms"] < 300,
+                "dashboard_within_goal": max(dashboard["p95_ms"], dashboard_changed["p95_ms"]) < 300,
+                "hourly_counts_refresh": {"first": first_refresh, "after_changes": later_refresh},
             }
         )
     )

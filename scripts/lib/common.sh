@@ -116,13 +116,17 @@ ensure_system_packages() {
   command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
   if [ "$SPEEDCAM_PROFILE" = tls ]; then command -v caddy >/dev/null 2>&1 || missing+=(caddy); fi
+  command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)  # compilemessages
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
 ensure_venv() {  # lock of a role (default: test, every role), from requirements/locks/
   local req="$REPO_ROOT/requirements/locks/${1:-test}.txt" stamp
   stamp="$VENV/.installed-$(cat "$REPO_ROOT"/requirements/locks/*.txt | sha256sum | cut -c1-16)-${1:-test}"
-  [ -f "$stamp" ] && return 0
+  if [ -f "$stamp" ]; then
+    [ "${1:-test}" = edge ] || compile_translations
+    return 0
+  fi
   if [ ! -x "$PY" ]; then
     local python=""
     for candidate in python3 python3.13 python3.12 python3.11; do
@@ -142,6 +146,19 @@ ensure_venv() {  # lock of a role (default: test, every role), from requirements
   "$VENV/bin/pip" check >/dev/null || die "pip check found broken requirements"
   rm -f "$VENV"/.installed-*
   touch "$stamp"
+  [ "${1:-test}" = edge ] || compile_translations
+}
+
+# The Korean translations: backend/locale/*/LC_MESSAGES/django.po -> .mo (not committed),
+# whenever a .po is newer than its .mo.
+compile_translations() {
+  local po stale=""
+  for po in "$REPO_ROOT"/backend/locale/*/LC_MESSAGES/*.po; do
+    [ "$po" -nt "${po%.po}.mo" ] && stale=1
+  done
+  [ -n "$stale" ] || return 0
+  command -v msgfmt >/dev/null 2>&1 || apt_install gettext
+  (cd "$REPO_ROOT/backend" && "$PY" -m django compilemessages -v0) || die "compilemessages failed"
 }
 
 # --- MariaDB -------------------------------------------------------------------------

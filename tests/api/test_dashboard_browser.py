@@ -138,7 +138,15 @@ def test_an_operator_exports_csv_and_imports_vehicles(
     Select(browser.find_element(By.NAME, "format")).select_by_visible_text("csv")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     page = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#content")))
-    assert "not a Korean plate" in page.text
-    assert not browser.find_elements(By.CSS_SELECTOR, "input[name=import_file_name]")  # no confirm form
+    assert (
+        "한국 번호판이 아닙니다"
+        in page.find_element(By.ID, "rejected-rows").find_element(By.XPATH, "following::table").text
+    )
     browser.save_screenshot(str(SCREENSHOTS / "vehicle-import-errors.png"))
-    assert not Vehicle.objects.exists()
+    assert not Vehicle.objects.exists()  # only previewed
+    browser.find_element(By.CSS_SELECTOR, "form input[name=import_file_name]").find_element(
+        By.XPATH, "ancestor::form"
+    ).submit()  # confirm: the good row goes in
+    warning = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".messagelist .warning")))
+    assert "2" in warning.text  # the line left out
+    assert list(Vehicle.objects.values_list("plate_number", flat=True)) == ["12가3456"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 
 import pytest
@@ -82,14 +83,16 @@ def _dataset(*rows: tuple[str, str, str]) -> tablib.Dataset:
     return tablib.Dataset(*rows, headers=["plate_number", "owner_name", "owner_phone"])
 
 
-def test_vehicle_import_names_every_bad_row_and_stores_nothing_then() -> None:
-    result = VehicleResource().import_data(
-        _dataset(("12가3456", "홍길동", "010-1234-5678"), ("not-a-plate", "김영희", ""), ("34나5678", "이철수", "")),
-        dry_run=True,
-    )
-    [(line, [error])] = result.row_errors()
-    assert line == 2 and "'not-a-plate' is not a Korean plate" in str(error.error)
-    assert not Vehicle.objects.exists()
+def test_vehicle_import_names_the_bad_row_and_stores_the_good_ones() -> None:
+    rows = (("12가3456", "홍길동", "010-1234-5678"), ("not-a-plate", "김영희", ""), ("34나5678", "이철수", ""))
+    preview = VehicleResource().import_data(_dataset(*rows), dry_run=True)
+    assert not Vehicle.objects.exists()  # a preview stores nothing
+    result = VehicleResource().import_data(_dataset(*rows), dry_run=False)
+    assert not result.has_errors() and result.totals["new"] == 2
+    for outcome in (preview, result):
+        [rejected] = outcome.invalid_rows
+        assert rejected.number == 2 and "'not-a-plate'은(는) 한국 번호판이 아닙니다" in str(rejected.error_dict)
+    assert set(Vehicle.objects.values_list("plate_number", flat=True)) == {"12가3456", "34나5678"}
 
 
 def test_vehicle_import_stores_a_good_file_and_updates_by_plate() -> None:
@@ -104,7 +107,7 @@ def test_vehicle_import_stores_a_good_file_and_updates_by_plate() -> None:
     assert again.totals["skip"] == 1
 
 
-def test_the_admin_import_previews_the_bad_row() -> None:
+def test_the_admin_import_previews_the_bad_row_then_stores_the_others() -> None:
     get_user_model().objects.create_superuser("importer", password="pw")
     browser = Client()
     browser.login(username="importer", password="pw")
@@ -113,8 +116,14 @@ def test_the_admin_import_previews_the_bad_row() -> None:
     page = browser.post(
         "/admin/vehicles/vehicle/import/",
         {"resource": 0, "format": 0, "import_file": upload},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert page.status_code == 200
     text = page.content.decode()
-    assert "not a Korean plate" in text and "Confirm import" not in text
+    assert "1 row will be left out" in text and "&#x27;???&#x27; is not a Korean plate" in text
     assert not Vehicle.objects.exists()
+    confirm = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', text))
+    assert {"import_file_name", "original_file_name", "format", "resource"} <= set(confirm)
+    done = browser.post("/admin/vehicles/vehicle/process_import/", confirm, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert list(Vehicle.objects.values_list("plate_number", flat=True)) == ["12가3456"]
+    assert "1 row was left out (line 2)" in done.content.decode()

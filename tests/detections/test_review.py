@@ -33,7 +33,7 @@ def test_a_correction_rematches_and_notifies_exactly_once(pipeline: Pipeline, tm
 
     corrected = review.correct_plate(detection, plate="12 가 3456", reviewer="operator-kim")
     assert corrected.vehicle_id == owner.pk and corrected.plate_match == "reviewed"
-    with pytest.raises(review.ReviewRefused, match="not waiting for review"):
+    with pytest.raises(review.ReviewRefused, match="검토 대기 중이 아닙니다"):
         review.correct_plate(detection, plate="12가3458", reviewer="operator-lee")  # a second reviewer
     with pytest.raises(review.ReviewRefused):
         review.accept_read(detection, reviewer="operator-kim")  # a double click
@@ -75,7 +75,7 @@ def test_a_correction_to_an_unregistered_plate_notifies_nobody(pipeline: Pipelin
 def test_a_plate_that_is_not_a_plate_is_refused() -> None:
     _, detection = registered_violation("78마1234")
     Detection.objects.filter(pk=detection.pk).update(needs_review=True, review_reason="no valid plate read")
-    with pytest.raises(review.ReviewRefused, match="not a Korean plate"):
+    with pytest.raises(review.ReviewRefused, match="한국 번호판이 아닙니다"):
         review.correct_plate(detection, plate="ABC-123", reviewer="operator-kim")
     assert Detection.objects.get(pk=detection.pk).needs_review
 

@@ -65,7 +65,7 @@ def test_an_operator_corrects_a_plate_in_the_review_queue(pipeline: Pipeline, li
     plate.send_keys("12가3456")
     browser.find_element(By.NAME, "_correct").click()
     message = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".messagelist")))
-    assert "plate 12가3456 recorded; the owner is being notified" in message.text
+    assert "번호판 12가3456을(를) 기록했습니다. 소유자에게 알림을 보내는 중입니다." in message.text
     browser.save_screenshot(str(SCREENSHOTS / "review-queue-after.png"))
     assert not browser.find_elements(By.CSS_SELECTOR, f'a[href*="/reviewitem/{detection.pk}/change/"]')
 
@@ -94,5 +94,5 @@ def test_a_typo_is_refused_with_a_clear_error(pipeline: Pipeline, live_server, b
     errors = WebDriverWait(browser, 45).until(
         expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".errorlist"))
     )
-    assert "Not a Korean plate" in errors.text
+    assert "한국 번호판이 아닙니다" in errors.text
     assert Detection.objects.get(pk=detection.pk).needs_review

@@ -50,6 +50,8 @@ def test_beat_schedule_lives_here_and_late_runs_expire() -> None:
     assert schedule["sweep-stale-work"]["task"] == "maintenance.sweep_stale_work"
     assert schedule["sweep-stale-work"]["schedule"] == 30 and schedule["sweep-stale-work"]["options"]["expires"] == 30
     assert schedule["apply-retention"]["schedule"] == 900
+    assert schedule["refresh-hourly-counts"]["task"] == "maintenance.refresh_hourly_counts"
+    assert config["task_routes"]["maintenance.refresh_hourly_counts"]["queue"] == "maintenance_queue"
 
 
 def test_ingest_queue_binds_every_backend_topic_on_amq_topic() -> None:

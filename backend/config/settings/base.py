@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -224,7 +225,12 @@ DATABASES = {
 DATABASE_ROUTERS = ["backend.config.db_router.AppLabelRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Korean first: operators work in Korean, and so do pushes. English is the source
+# language of every string (backend/locale holds the Korean); a browser that asks for
+# English gets it (LocaleMiddleware).
 LANGUAGE_CODE = "ko-kr"
+LANGUAGES = [("ko", "한국어"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Seoul")
 USE_I18N = True
 USE_TZ = True
@@ -452,6 +458,9 @@ SWEEP_BATCH_SIZE = _positive_int("SWEEP_BATCH_SIZE", 500, maximum=10_000)
 RETENTION_INTERVAL_S = _positive_float("RETENTION_INTERVAL_S", 3600.0)
 RETENTION_UNMATCHED_DAYS = _positive_int("RETENTION_UNMATCHED_DAYS", 30, maximum=36_500)
 RETENTION_NOTIFIED_DAYS = _positive_int("RETENTION_NOTIFIED_DAYS", 365, maximum=36_500)
+# How often the statistics' hourly counts take in what changed (they stay exact between
+# refreshes; a longer interval only makes /stats and the dashboard recount more).
+HOURLY_COUNTS_INTERVAL_S = _positive_float("HOURLY_COUNTS_INTERVAL_S", 60.0)
 
 LOG_LEVEL = _choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 LOG_FORMAT = _choice("LOG_FORMAT", "json", {"json", "text"})
@@ -465,6 +474,7 @@ CELERY = celery_config(
     broker_heartbeat_s=BROKER_HEARTBEAT_S,
     sweep_interval_s=SWEEP_INTERVAL_S,
     retention_interval_s=RETENTION_INTERVAL_S,
+    hourly_counts_interval_s=HOURLY_COUNTS_INTERVAL_S,
 )
 
 LOGGING = {
