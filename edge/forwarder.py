@@ -11,6 +11,7 @@ import logging
 import threading
 from datetime import datetime
 
+from backend.common import tracing
 from backend.contracts.events import DetectionNewEvent
 from edge.spool import Spool, SpooledViolation
 from edge.uplink import Uplink
@@ -27,18 +28,28 @@ class Forwarder:
     def deliver(self, violation: SpooledViolation) -> None:
         event_id = violation.event_id
         uri = violation.image_gcs_uri
-        if violation.state == "pending":
-            uri, sha256 = self.uplink.upload_evidence(
-                violation.image(),
-                camera_id=violation.event["camera_id"],
-                detected_at=datetime.fromisoformat(violation.event["detected_at"]),
-                event_id=event_id,
-            )
-            if sha256 != violation.image_sha256:
-                raise RuntimeError(f"spooled image of {event_id} is corrupt (sha256 changed)")
-            self.spool.mark_uploaded(event_id, uri)
-        event = DetectionNewEvent(**violation.event, image_gcs_uri=uri, image_sha256=violation.image_sha256)
-        self.uplink.publish_detection(event)
+        fields = dict(violation.event)
+        measured = fields.pop("traceparent", None)
+        with tracing.span("edge deliver", parent=measured, event_id=event_id, attempts=violation.attempts):
+            if violation.state == "pending":
+                with tracing.span("edge upload", event_id=event_id):  # GCS's HTTP calls are its children
+                    uri, sha256 = self.uplink.upload_evidence(
+                        violation.image(),
+                        camera_id=fields["camera_id"],
+                        detected_at=datetime.fromisoformat(fields["detected_at"]),
+                        event_id=event_id,
+                    )
+                if sha256 != violation.image_sha256:
+                    raise RuntimeError(f"spooled image of {event_id} is corrupt (sha256 changed)")
+                self.spool.mark_uploaded(event_id, uri)
+            with tracing.span("edge publish", event_id=event_id):
+                event = DetectionNewEvent(
+                    **fields,
+                    image_gcs_uri=uri,
+                    image_sha256=violation.image_sha256,
+                    traceparent=tracing.current_traceparent(),
+                )
+                self.uplink.publish_detection(event)
         self.spool.remove(event_id)
         logger.info("violation delivered", extra={"event_id": event_id, "image_gcs_uri": uri})
 

@@ -15,6 +15,7 @@ from datetime import datetime
 
 import cv2
 
+from backend.common import tracing
 from edge.camera_config import CameraConfig
 from edge.clock import ClockGuard
 from edge.config import EdgeConfig
@@ -66,6 +67,8 @@ def violation_record(config: CameraConfig, measurement: Measurement) -> tuple[di
 
 
 def run(config: CameraConfig, *, source: str | None = None) -> int:
+    # Each violation's trace starts here (OTEL_EXPORTER_OTLP_ENDPOINT; off otherwise).
+    tracing.configure_tracing("speedcam-edge", instrument=("requests", "logging"))
     spool = open_spool(config)
     uplink = Uplink(EdgeConfig.from_camera(config))
     uplink.start()
@@ -109,6 +112,7 @@ def run(config: CameraConfig, *, source: str | None = None) -> int:
         sender.join(timeout=30)
         uplink.close()
         spool.close()
+        tracing.flush()
     return 0
 
 
@@ -138,7 +142,13 @@ def handle(
         )
         return
     counters["violations"] += 1
-    event, image, sha256 = violation_record(config, outcome)
+    with tracing.span(
+        "edge measure", camera_id=config.camera_id, speed_kmh=outcome.speed_kmh, track_id=outcome.track_id
+    ) as span:
+        event, image, sha256 = violation_record(config, outcome)
+        span.set_attribute("speedcam.event_id", event["event_id"])
+        # The trace travels with the spooled violation, however late it is delivered.
+        event["traceparent"] = tracing.current_traceparent()
     try:
         spool.add(event, image, sha256)
     except SpoolFull as error:

@@ -9,7 +9,7 @@ case "${1:-}" in
   status)
     for pair in "MariaDB:$DB_PORT" "RabbitMQ-AMQP:$RMQ_AMQP_PORT" "RabbitMQ-MQTT:$RMQ_MQTT_PORT" \
                 "RabbitMQ-management:$RMQ_MGMT_PORT" "GCS-emulator:$GCS_PORT" \
-                "FCM-emulator:$FCM_PORT"; do
+                "FCM-emulator:$FCM_PORT" "OTLP-receiver:$OTLP_PORT"; do
       if port_open "${pair#*:}"; then state=up; else state=down; fi
       printf '%-22s 127.0.0.1:%-6s %s\n' "${pair%%:*}" "${pair#*:}" "$state"
     done ;;

@@ -11,6 +11,7 @@ from django.utils import timezone
 from backend.alert import metrics
 from backend.alert.messages import violation_message
 from backend.alert.senders import PermanentPushError, PushSender, UnknownOutcomePushError
+from backend.common import tracing
 from backend.common.events_log import log_transition
 from backend.contracts.events import TOPIC_FCM_TOKEN_RETIRED, FcmTokenRetiredEvent
 from backend.detections.models import Detection
@@ -55,14 +56,16 @@ def send_violation_alert(detection_id: int, *, sender: PushSender) -> None:
         metrics.PUSHES.labels("skipped_no_token").inc()
         return
     message = violation_message(detection, plate=vehicle.plate_number, token=vehicle.fcm_token)
+    trace_attributes = {"event_id": event_id, "detection_id": detection_id}
     try:
-        claim = notification_services.claim_violation_alert(
-            detection_id=detection_id,
-            event_id=event_id,
-            fcm_token=message.token,
-            title=message.title,
-            body=message.body,
-        )
+        with tracing.span("alert claim", **trace_attributes):
+            claim = notification_services.claim_violation_alert(
+                detection_id=detection_id,
+                event_id=event_id,
+                fcm_token=message.token,
+                title=message.title,
+                body=message.body,
+            )
     except notification_services.ClaimHeld as held:
         if held.age_s < settings.ALERT_CLAIM_STALE_S:
             raise
@@ -71,7 +74,8 @@ def send_violation_alert(detection_id: int, *, sender: PushSender) -> None:
     if claim is None:
         return
     try:
-        provider_message_id = sender.send(message)
+        with tracing.span("alert push", **trace_attributes):  # FCM's HTTP call is its child
+            provider_message_id = sender.send(message)
     except PermanentPushError as error:
         notification_services.record_failed(claim, event_id=event_id, error=str(error))
         metrics.PUSHES.labels("rejected_token" if error.retire_token else "rejected").inc()
@@ -86,7 +90,8 @@ def send_violation_alert(detection_id: int, *, sender: PushSender) -> None:
         notification_services.release_for_retry(claim, event_id=event_id, error=f"{type(error).__name__}: {error}")
         metrics.PUSHES.labels("retry").inc()
         raise
-    notification_services.record_sent(claim, event_id=event_id, provider_message_id=provider_message_id)
+    with tracing.span("alert record", **trace_attributes):
+        notification_services.record_sent(claim, event_id=event_id, provider_message_id=provider_message_id)
     metrics.PUSHES.labels("sent").inc()
     metrics.DETECTED_TO_PUSH_SECONDS.observe((timezone.now() - detection.detected_at).total_seconds())
 

@@ -110,10 +110,16 @@ class ViolationDetailSerializer(ViolationSerializer):
     notifications = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField(help_text="short-lived link to the snapshot")
     image_url_expires_at = serializers.SerializerMethodField()
+    trace_id = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="the OpenTelemetry trace of this detection (null when tracing is off)",
+    )
 
     class Meta(ViolationSerializer.Meta):
         fields = [
             *ViolationSerializer.Meta.fields,
+            "trace_id",
             "image_gcs_uri",
             "image_sha256",
             "vehicle",

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from celery import Task
 from celery.exceptions import Reject
 
+from backend.common import tracing
+
 logger = logging.getLogger(__name__)
 
 
@@ -36,11 +38,13 @@ def retry_or_dead_letter(
         raise task.retry(exc=exc, countdown=delay)
     reason = f"retries exhausted after {retries + 1} attempts: {type(exc).__name__}: {exc}"
     on_exhausted(reason)
+    tracing.record("task dead-lettered", task=task.name, reason=reason[:500])
     logger.error("task %s dead-lettered: %s", task.name, reason)
     raise Reject(reason, requeue=False)
 
 
 def reject_invalid_arguments(task: Task, error: Exception) -> None:
     """A task whose arguments break the contract can never succeed: dead-letter it."""
+    tracing.record("task dead-lettered", task=task.name, reason=f"invalid arguments: {error}"[:500])
     logger.error("task %s rejected: invalid arguments: %s", task.name, error)
     raise Reject(f"invalid arguments: {error}", requeue=False)

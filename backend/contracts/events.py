@@ -58,6 +58,8 @@ MAX_GCS_URI_LENGTH = 500
 # (where '.' separates words) and evidence object names.
 CAMERA_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$")
 _SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+# W3C Trace Context: version-traceid-parentid-flags, lower-case hex.
+TRACEPARENT_PATTERN = re.compile(r"^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$")
 # Bucket names per GCS naming rules; object names: any UTF-8 except control chars.
 _GCS_URI_PATTERN = re.compile(r"^gs://(?P<bucket>[a-z0-9][a-z0-9._-]{1,220}[a-z0-9])/(?P<object>[^\x00-\x1f\x7f]+)$")
 
@@ -100,6 +102,17 @@ def _require_offset(value: datetime) -> datetime:
 OffsetDateTime = Annotated[datetime, BeforeValidator(_iso_string), AfterValidator(_require_offset)]
 
 
+def _traceparent_or_none(value: Any) -> Any:
+    # Tracing is optional: a malformed traceparent is dropped, never a reason to refuse
+    # a violation.
+    return value if isinstance(value, str) and TRACEPARENT_PATTERN.match(value) else None
+
+
+# (+) The W3C traceparent of the span that published the event: MQTT 3.1.1 has no headers,
+# so the trace crosses the broker in the payload. Optional.
+Traceparent = Annotated[str | None, BeforeValidator(_traceparent_or_none)]
+
+
 def is_camera_id(value: str) -> bool:
     return bool(CAMERA_ID_PATTERN.match(value))
 
@@ -138,7 +151,10 @@ class _Event(BaseModel):
         return value
 
     def to_json(self) -> str:
-        return self.model_dump_json()
+        # An event without a trace says nothing about one: a backend from before tracing
+        # (which refuses unknown fields) still takes it.
+        untraced = {"traceparent"} if getattr(self, "traceparent", "") is None else None
+        return self.model_dump_json(exclude=untraced)
 
 
 class DetectionNewEvent(_Event):
@@ -160,6 +176,7 @@ class DetectionNewEvent(_Event):
     measured_speed: float | None = Field(default=None, gt=0, le=MAX_SPEED_KMH, allow_inf_nan=False)
     speed_uncertainty: float | None = Field(default=None, ge=0, le=MAX_SPEED_KMH, allow_inf_nan=False)
     speed_tolerance: float | None = Field(default=None, ge=0, le=MAX_SPEED_KMH, allow_inf_nan=False)
+    traceparent: Traceparent = None
 
     @field_validator("plate_bbox", mode="before")
     @classmethod
@@ -227,7 +244,7 @@ class DetectionNewEvent(_Event):
     def to_json(self) -> str:
         # Optional fields are left out rather than sent as null: the payload stays the
         # original design's unless the edge has something to add.
-        optional = ("plate_bbox", "measured_speed", "speed_uncertainty", "speed_tolerance")
+        optional = ("plate_bbox", "measured_speed", "speed_uncertainty", "speed_tolerance", "traceparent")
         return self.model_dump_json(exclude={name for name in optional if getattr(self, name) is None})
 
     @property
@@ -247,6 +264,7 @@ class DetectionCompletedEvent(_Event):
     confidence: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
     vehicle_id: int | None = Field(default=None, gt=0, strict=True)
     occurred_at: OffsetDateTime
+    traceparent: Traceparent = None
 
 
 class FcmTokenRetiredEvent(_Event):

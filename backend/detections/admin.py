@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -92,6 +93,7 @@ class DetectionAdmin(ExportActionMixin, admin.ModelAdmin):
     readonly_fields = (
         "snapshot",
         *EVIDENCE_FIELDS,
+        "trace",
         "ocr_dispatched_at",
         "alert_dispatched_at",
         "alert_settled_at",
@@ -116,6 +118,17 @@ class DetectionAdmin(ExportActionMixin, admin.ModelAdmin):
     @admin.display(description=_("snapshot"))
     def snapshot(self, detection: Detection) -> str:
         return snapshot_with_plate_box(detection, max_width=640)
+
+    @admin.display(description=_("trace"))
+    def trace(self, detection: Detection) -> str:
+        """The trace id, linked to the trace viewer when TRACE_URL_TEMPLATE is set."""
+        if not detection.trace_id:
+            return "-"
+        if not settings.TRACE_URL_TEMPLATE:
+            return detection.trace_id
+        return format_html(
+            '<a href="{}">{}</a>', settings.TRACE_URL_TEMPLATE.format(trace_id=detection.trace_id), detection.trace_id
+        )
 
     @admin.action(description=_("Reviewed: the read is right, notify the owner"))
     def approve_review(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from backend.common import tracing
 from backend.common.events_log import log_transition
 from backend.detections import services as detection_services
 from backend.detections.models import Detection
@@ -55,7 +56,13 @@ def resend_alert(notification: Notification, *, confirm_delivery_unknown: bool =
     if detection is None or not notification_services.reopen_failed(notification):
         return False
     detection_services.reopen_alert_watch(detection.pk)
-    hand_to_alert(detection)
+    with tracing.span(
+        "operator resend",
+        links=tracing.links_to(detection.traceparent),
+        event_id=detection.event_id,
+        detection_id=detection.pk,
+    ):
+        hand_to_alert(detection)
     log_transition(
         logger,
         "alert resend requested",

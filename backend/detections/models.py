@@ -1,6 +1,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from backend.common import tracing
 from backend.common.hourly_counts import AbstractHourlyCount, AbstractHourlyCountsState
 
 
@@ -66,6 +67,9 @@ class Detection(models.Model):
     sweep_count = models.PositiveSmallIntegerField(verbose_name=_("sweep count"), default=0)
     # Retention removed the evidence image and the personal data (plate, vehicle);
     # the rest of the row stays for statistics.
+    # The W3C traceparent of ingest's span for this detection: where its trace is, and
+    # what a re-dispatch links to (backend.common.tracing). Null when tracing is off.
+    traceparent = models.CharField(verbose_name=_("trace"), max_length=55, null=True, blank=True)
     personal_data_purged_at = models.DateTimeField(verbose_name=_("personal data purged at"), null=True, blank=True)
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
@@ -109,6 +113,10 @@ class Detection(models.Model):
     def plate_box(self) -> list[int] | None:
         """Where the plate is in the snapshot: where the engine read it, else the edge's box."""
         return self.ocr_bbox or self.plate_bbox
+
+    @property
+    def trace_id(self) -> str | None:
+        return tracing.trace_id_of(self.traceparent)
 
     @property
     def overspeed_kmh(self) -> float:

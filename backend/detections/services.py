@@ -7,6 +7,7 @@ import logging
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from backend.common import tracing
 from backend.common.events_log import log_transition
 from backend.contracts.events import DetectionNewEvent
 from backend.detections.counts import DETECTION_COUNTS
@@ -17,7 +18,9 @@ DB = "detections_db"
 Status = Detection.Status
 
 
-def register_detection(event: DetectionNewEvent, *, location: str, speed_limit: float) -> tuple[Detection, bool]:
+def register_detection(
+    event: DetectionNewEvent, *, location: str, speed_limit: float, traceparent: str | None = None
+) -> tuple[Detection, bool]:
     """Create the detection `pending` for this event, or return the existing one.
 
     `location` and `speed_limit` are the camera registry's, not the payload's.
@@ -39,6 +42,7 @@ def register_detection(event: DetectionNewEvent, *, location: str, speed_limit: 
                     "speed_limit": speed_limit,
                     "detected_at": event.detected_at,
                     "image_gcs_uri": event.image_gcs_uri,
+                    "traceparent": traceparent,
                     "image_sha256": event.image_sha256,
                     "plate_bbox": list(event.plate_bbox) if event.plate_bbox else None,
                     "status": Status.PENDING,
@@ -169,6 +173,7 @@ def complete_detection(
 
 
 def fail_detection(detection_id: int, *, reason: str) -> None:
+    tracing.record("detection failed", detection_id=detection_id, reason=reason[:500])
     now = timezone.now()
     Detection.objects.filter(pk=detection_id).exclude(status=Status.COMPLETED).update(
         status=Status.FAILED, error_message=reason[:2000], processed_at=now, updated_at=now

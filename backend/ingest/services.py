@@ -13,6 +13,7 @@ from django.utils import timezone
 from backend.cameras.models import Camera
 from backend.cameras.selectors import camera_by_id
 from backend.cameras.services import note_activity, record_camera_seen
+from backend.common import tracing
 from backend.contracts.events import (
     DetectionNewEvent,
     EventRejected,
@@ -56,14 +57,18 @@ def handle_detection_new(payload: bytes, camera_id: str | None) -> Outcome:
         max_age=timedelta(seconds=settings.INGEST_MAX_EVENT_AGE_S),
     )
     _check_against_registry(event, camera)
-    detection, created = detection_services.register_detection(
-        event, location=camera.location, speed_limit=camera.speed_limit
-    )
-    note_activity(camera)
-    if detection.ocr_dispatched_at is not None:
-        return Outcome.DUPLICATE
-    hand_to_ocr(detection)
-    return Outcome.CREATED if created else Outcome.REDISPATCHED
+    with tracing.span(
+        "ingest detections/new", parent=event.traceparent, event_id=str(event.event_id), camera_id=camera.camera_id
+    ) as span:
+        detection, created = detection_services.register_detection(
+            event, location=camera.location, speed_limit=camera.speed_limit, traceparent=tracing.current_traceparent()
+        )
+        span.set_attribute("speedcam.detection_id", detection.pk)
+        note_activity(camera)
+        if detection.ocr_dispatched_at is not None:
+            return Outcome.DUPLICATE
+        hand_to_ocr(detection)  # the task's headers carry this span's context
+        return Outcome.CREATED if created else Outcome.REDISPATCHED
 
 
 def _registered_camera(camera_id: str | None) -> Camera:
@@ -121,15 +126,21 @@ def handle_detection_completed(payload: bytes, camera_id: str | None = None) -> 
             "unknown_detection",
             f"no detection {event.detection_id} with event_id {event.event_id}",
         )
-    if detection.needs_review:
-        # A person checks the read first; the admin's "Reviewed" action sends the alert then.
-        logger.info(
-            "alert withheld: detection needs review",
-            extra={"event_id": detection.event_id, "detection_id": detection.pk, "reason": detection.review_reason},
-        )
-        return Outcome.REVIEW_REQUIRED
-    hand_to_alert(detection)
-    return Outcome.ALERT_DISPATCHED
+    with tracing.span(
+        "ingest detections/completed",
+        parent=event.traceparent,
+        event_id=detection.event_id,
+        detection_id=detection.pk,
+    ):
+        if detection.needs_review:
+            # A person checks the read first; the admin's "Reviewed" action sends the alert then.
+            logger.info(
+                "alert withheld: detection needs review",
+                extra={"event_id": detection.event_id, "detection_id": detection.pk, "reason": detection.review_reason},
+            )
+            return Outcome.REVIEW_REQUIRED
+        hand_to_alert(detection)
+        return Outcome.ALERT_DISPATCHED
 
 
 def handle_fcm_token_retired(payload: bytes, camera_id: str | None = None) -> Outcome:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from PIL import Image
 
+from backend.common import tracing
 from backend.contracts.plates import normalise_plate
 from backend.ocr.localise import plate_candidates
 from backend.ocr.plate_model.lines import recogniser_line
@@ -73,7 +74,10 @@ class EasyOcrPlateReader:
             raise ValueError("not a decodable image")
         best = PlateRead(text=None, confidence=None)
         hint = tuple(plate_bbox) if plate_bbox else None
-        for x, y, w, h in plate_candidates(gray, hint=hint, limit=self.max_candidates):
+        with tracing.span("ocr localise", candidates_limit=self.max_candidates) as span:
+            candidates = list(plate_candidates(gray, hint=hint, limit=self.max_candidates))
+            span.set_attribute("speedcam.candidates", len(candidates))
+        for x, y, w, h in candidates:
             # Dark on light, two-line plates as one line (top line first), as the model was trained.
             line = recogniser_line(gray[y : y + h, x : x + w])
             box = [0, line.shape[1], 0, line.shape[0]]

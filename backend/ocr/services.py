@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from backend.common import tracing
 from backend.common.events_log import log_transition
 from backend.contracts.events import TOPIC_DETECTIONS_COMPLETED, DetectionCompletedEvent
 from backend.contracts.plates import normalise_plate
@@ -41,22 +42,30 @@ def process_detection(detection_id: int, *, reader: PlateReader) -> Detection | 
             logger, "ocr skipped: detection already failed", event_id=detection.event_id, detection_id=detection_id
         )
         return None
+    trace_attributes = {"event_id": detection.event_id, "detection_id": detection_id}
     if detection.status == Detection.Status.PROCESSING:
-        image = fetch_evidence(detection.image_gcs_uri, detection.image_sha256)
-        read = reader.read(image, plate_bbox=detection.plate_bbox)
-        verdict = judge_read(read)
-        detection = detection_services.complete_detection(
-            detection,
-            plate=verdict.plate,
-            confidence=read.confidence if verdict.plate else None,
-            vehicle_id=verdict.match.vehicle_id,
-            plate_match=verdict.match.kind,
-            review_reason=verdict.review_reason,
-            bbox=read.bbox,
-        )
+        with tracing.span("ocr download", **trace_attributes):
+            image = fetch_evidence(detection.image_gcs_uri, detection.image_sha256)
+        with tracing.span("ocr read", **trace_attributes) as span:
+            read = reader.read(image, plate_bbox=detection.plate_bbox)
+            span.set_attribute("speedcam.confidence", read.confidence or 0.0)
+        with tracing.span("ocr match", **trace_attributes) as span:
+            verdict = judge_read(read)
+            span.set_attribute("speedcam.outcome", verdict.outcome)
+        with tracing.span("ocr record", **trace_attributes):
+            detection = detection_services.complete_detection(
+                detection,
+                plate=verdict.plate,
+                confidence=read.confidence if verdict.plate else None,
+                vehicle_id=verdict.match.vehicle_id,
+                plate_match=verdict.match.kind,
+                review_reason=verdict.review_reason,
+                bbox=read.bbox,
+            )
         metrics.READS.labels(verdict.outcome).inc()
         if verdict.review_reason:
             metrics.REVIEWS.labels(verdict.outcome).inc()
+            tracing.record("detection held for review", reason=verdict.review_reason, **trace_attributes)
         metrics.DETECTED_TO_READ_SECONDS.observe((timezone.now() - detection.detected_at).total_seconds())
     # Completed now or by an earlier delivery whose announcement may have been lost:
     # announce (again); main's dispatch and the alert claim make a repeat harmless.
@@ -116,6 +125,7 @@ def announce_completed(detection: Detection) -> None:
         confidence=detection.ocr_confidence,
         vehicle_id=detection.vehicle_id,
         occurred_at=timezone.now().isoformat(),
+        traceparent=tracing.current_traceparent(),
     )
     process_publisher(MQTT_CLIENT_PREFIX).publish(TOPIC_DETECTIONS_COMPLETED, event.to_json())
     log_transition(logger, "detection completed announced", event_id=detection.event_id, detection_id=detection.pk)

@@ -111,6 +111,80 @@ def latencies(sent_at: dict[str, float], messages: list[dict]) -> tuple[list[flo
     return to_read, to_push
 
 
+LATENCY_ROLES = {"OCR_CONCURRENCY": "2", "ALERT_CONCURRENCY": "50"}
+
+
+def latency_at(rate: float, seconds: float, images: dict) -> dict:
+    """Latency of `rate` detections per second for `seconds`, through the running roles."""
+    workload.reset(registered_every=1)
+    count = max(1, int(rate * seconds))
+    publisher = Publisher()
+    sent_at = publisher.publish(workload.events(count, images), rate=rate)
+    messages = wait_pushes(count)
+    publisher.close()
+    to_read, to_push = latencies(sent_at, messages)
+    return {
+        "rate": rate,
+        "count": count,
+        "read_p50_ms": round(percentile(to_read, 0.5), 1),
+        "push_p50_ms": round(percentile(to_push, 0.5), 1),
+        "push_p95_ms": round(percentile(to_push, 0.95), 1),
+        "push_p99_ms": round(percentile(to_push, 0.99), 1),
+        "push_mean_ms": round(statistics.fmean(to_push), 1),
+    }
+
+
+def tracing_overhead(images: dict, rate: float, seconds: float, rounds: int) -> int:
+    """Latency at `rate` with every role exporting its spans to the local OTLP receiver
+    (every trace, then a tenth of them as the Kubernetes base samples), against the same
+    roles with tracing off; the modes alternate `rounds` times, so the machine's drift
+    falls on all of them. The SDK's defaults otherwise, as in production (a batch every 5 s)."""
+    exporting = {"OTEL_EXPORTER_OTLP_ENDPOINT": os.environ["OTLP_RECEIVER_URL"]}
+    modes = {
+        "off": {},
+        "every trace": exporting,
+        "1 in 10": {**exporting, "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"},
+    }
+    runs: dict[str, list[dict]] = {mode: [] for mode in modes}
+    for _ in range(rounds):
+        for mode, env in modes.items():
+            roles = run_roles({**LATENCY_ROLES, **env})
+            try:
+                latency_at(rate, 3, images)  # warm-up: connections, first spans
+                runs[mode].append(latency_at(rate, seconds, images))
+            finally:
+                roles.stop()
+    summary = {
+        mode: {
+            key: round(statistics.median(run[key] for run in results), 1)
+            for key in ("push_p50_ms", "push_p95_ms", "push_p99_ms")
+        }
+        for mode, results in runs.items()
+    }
+    growth = {mode: summary[mode]["push_p99_ms"] / summary["off"]["push_p99_ms"] - 1 for mode in modes}
+    print(f"\ntracing overhead at {rate:g} detections/s, {seconds:g} s per run, median of {rounds} runs each")
+    print(f"{'tracing':12} {'push p50':>9} {'push p95':>9} {'push p99':>9} {'p99 growth':>11}")
+    for mode, row in summary.items():
+        print(
+            f"{mode:12} {row['push_p50_ms']:8.0f}ms {row['push_p95_ms']:8.0f}ms {row['push_p99_ms']:8.0f}ms "
+            f"{growth[mode]:+10.1%}"
+        )
+    print("goal: p99 grows by at most 10 % with export on")
+    print(
+        json.dumps(
+            {
+                "bench": "e2e-tracing",
+                "rate": rate,
+                "runs": runs,
+                "summary": summary,
+                "p99_growth": {mode: round(value, 4) for mode, value in growth.items() if mode != "off"},
+                "within_goal": {mode: value <= 0.10 for mode, value in growth.items() if mode != "off"},
+            }
+        )
+    )
+    return 0
+
+
 def run_roles(overrides: dict[str, str]) -> Roles:
     roles = Roles(LOG_DIR, {**BASE_ENV, **overrides}, periodic_jobs=False)
     roles.start()
@@ -140,33 +214,20 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15.0, help="duration of each rate step")
     parser.add_argument("--burst", type=int, default=300, help="detections in each throughput run")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--tracing-only", action="store_true", help="only tracing's overhead: export on against off")
+    parser.add_argument("--tracing-rate", type=float, default=20.0, help="offered detections per second for it")
+    parser.add_argument("--tracing-rounds", type=int, default=3, help="runs of each mode, alternated")
     args = parser.parse_args()
     rates = [float(rate) for rate in args.rates.split(",")]
     images = workload.upload_images()
 
+    if args.tracing_only:
+        return tracing_overhead(images, args.tracing_rate, args.seconds, args.tracing_rounds)
+
     # 1. Latency at fixed offered rates: 2 OCR processes, 50 alert greenlets, FCM answers at once.
-    latency_rows = []
-    roles = run_roles({"OCR_CONCURRENCY": "2", "ALERT_CONCURRENCY": "50"})
+    roles = run_roles(LATENCY_ROLES)
     try:
-        for rate in rates:
-            workload.reset(registered_every=1)
-            count = max(1, int(rate * args.seconds))
-            publisher = Publisher()
-            sent_at = publisher.publish(workload.events(count, images), rate=rate)
-            messages = wait_pushes(count)
-            publisher.close()
-            to_read, to_push = latencies(sent_at, messages)
-            latency_rows.append(
-                {
-                    "rate": rate,
-                    "count": count,
-                    "read_p50_ms": round(percentile(to_read, 0.5), 1),
-                    "push_p50_ms": round(percentile(to_push, 0.5), 1),
-                    "push_p95_ms": round(percentile(to_push, 0.95), 1),
-                    "push_p99_ms": round(percentile(to_push, 0.99), 1),
-                    "push_mean_ms": round(statistics.fmean(to_push), 1),
-                }
-            )
+        latency_rows = [latency_at(rate, args.seconds, images) for rate in rates]
     finally:
         roles.stop()
 

@@ -35,6 +35,7 @@ RMQ_EPMD_PORT="${RMQ_EPMD_PORT:-$((4370 + _base))}"
 RMQ_PROMETHEUS_PORT="${RMQ_PROMETHEUS_PORT:-$((15792 + _base))}"
 GCS_PORT="${GCS_PORT:-$((9023 + _base))}"
 FCM_PORT="${FCM_PORT:-$((9099 + _base))}"
+OTLP_PORT="${OTLP_PORT:-$((4318 + _base))}"
 API_PORT="${API_PORT:-$((8000 + _base))}"
 FLOWER_PORT="${FLOWER_PORT:-$((5555 + _base))}"
 INGEST_METRICS_PORT="${INGEST_METRICS_PORT:-$((9108 + _base))}"
@@ -389,6 +390,29 @@ stop_fcm() {
   kill_and_wait "$FCM_DIR/fcm.pid"
 }
 
+# --- OTLP receiver (the roles' traces; compose runs Jaeger instead) --------------------
+
+OTLP_DIR="$STATE_DIR/otlp"
+
+start_otlp() {
+  mkdir -p "$OTLP_DIR"
+  if pid_alive "$OTLP_DIR/otlp.pid" && port_open "$OTLP_PORT"; then
+    log "OTLP receiver already running on 127.0.0.1:$OTLP_PORT"; return 0
+  fi
+  port_open "$OTLP_PORT" && die "port $OTLP_PORT is taken by another process"
+  log "starting OTLP receiver on 127.0.0.1:$OTLP_PORT"
+  nohup "$PY" "$REPO_ROOT/scripts/otlp_receiver.py" serve --host 127.0.0.1 --port "$OTLP_PORT" \
+    >"$OTLP_DIR/otlp.log" 2>&1 &
+  echo $! >"$OTLP_DIR/otlp.pid"
+  wait_for_port "$OTLP_PORT" 30 "OTLP receiver"
+}
+
+stop_otlp() {
+  pid_alive "$OTLP_DIR/otlp.pid" || return 0
+  log "stopping OTLP receiver"
+  kill_and_wait "$OTLP_DIR/otlp.pid"
+}
+
 # --- TLS (the tls profile): a local CA and a server certificate for 127.0.0.1 -----------
 # TLS_CA_FILE, TLS_CERT_FILE and TLS_KEY_FILE name your own instead.
 
@@ -446,12 +470,13 @@ start_services() {
   start_mariadb & local db=$!
   start_gcs & local gcs=$!
   start_fcm & local fcm=$!
+  start_otlp & local otlp=$!
   start_rabbitmq & local mq=$!
-  wait $db && wait $gcs && wait $fcm && wait $mq || die "a service failed to start"
+  wait $db && wait $gcs && wait $fcm && wait $otlp && wait $mq || die "a service failed to start"
 }
 
 stop_services() {
-  stop_caddy; stop_gcs; stop_fcm; stop_mariadb & stop_rabbitmq; wait
+  stop_caddy; stop_gcs; stop_fcm; stop_otlp; stop_mariadb & stop_rabbitmq; wait
 }
 
 # Environment for Django and the workers, matching this profile's services.
@@ -480,7 +505,14 @@ STORAGE_EMULATOR_HOST=http://127.0.0.1:$GCS_PORT
 FIREBASE_CREDENTIALS=$FCM_DIR/service-account.json
 FIREBASE_PROJECT_ID=$FIREBASE_PROJECT_ID
 FCM_ENDPOINT=http://127.0.0.1:$FCM_PORT
+OTLP_RECEIVER_URL=http://127.0.0.1:$OTLP_PORT
 ENV
+  # Traced in development and tests (benchmarks and drills measure without, unless asked).
+  if [ "$SPEEDCAM_PROFILE" = dev ] || [ "$SPEEDCAM_PROFILE" = test ]; then
+    echo "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$OTLP_PORT"
+    echo "OTEL_BSP_SCHEDULE_DELAY=500"
+    echo "TRACE_URL_TEMPLATE=http://127.0.0.1:$OTLP_PORT/_control/timeline?trace_id={trace_id}"
+  fi
   local role upper
   for role in $BACKEND_ROLES; do
     upper=$(echo "$role" | tr '[:lower:]' '[:upper:]')

@@ -70,6 +70,7 @@ class TestServices:
         self.broker_url = self.env["CELERY_BROKER_URL"]
         self.mqtt_port = int(self.env["MQTT_PORT"])
         self.fcm = FcmEmulator(self.env["FCM_ENDPOINT"])
+        self.otlp = OtlpReceiver(self.env["OTLP_RECEIVER_URL"])
         self.rabbitmq_prometheus_port = int(prometheus_port)
 
     # --- lifecycle ---------------------------------------------------------------
@@ -187,3 +188,17 @@ class FcmEmulator:
 
     def refused_for(self, token: str) -> list[dict[str, Any]]:
         return [m for m in self.state()["refused"] if m["message"].get("token") == token]
+
+
+class OtlpReceiver:
+    """Read the spans the roles exported to the local OTLP receiver (scripts/otlp_receiver.py)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def spans(self, trace_id: str | None = None) -> list[dict[str, Any]]:
+        query = f"?trace_id={trace_id}" if trace_id else ""
+        return json.load(urllib.request.urlopen(f"{self.base_url}/_control/spans{query}", timeout=10))["spans"]
+
+    def timeline_url(self, trace_id: str) -> str:
+        return f"{self.base_url}/_control/timeline?trace_id={trace_id}"

@@ -462,6 +462,11 @@ RETENTION_NOTIFIED_DAYS = _positive_int("RETENTION_NOTIFIED_DAYS", 365, maximum=
 # refreshes; a longer interval only makes /stats and the dashboard recount more).
 HOURLY_COUNTS_INTERVAL_S = _positive_float("HOURLY_COUNTS_INTERVAL_S", 60.0)
 
+# Where the admin links a detection's trace id, e.g. http://jaeger:16686/trace/{trace_id}
+# (tracing itself is set up by the standard OTEL_* variables: backend/common/tracing.py).
+TRACE_URL_TEMPLATE = env.str("TRACE_URL_TEMPLATE", default="")
+if TRACE_URL_TEMPLATE and "{trace_id}" not in TRACE_URL_TEMPLATE:
+    raise ImproperlyConfigured("TRACE_URL_TEMPLATE must contain {trace_id}")
 LOG_LEVEL = _choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 LOG_FORMAT = _choice("LOG_FORMAT", "json", {"json", "text"})
 
@@ -484,7 +489,17 @@ LOGGING = {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": "%(asctime)s %(created)f %(levelname)s %(name)s %(process)d %(message)s",
-            "rename_fields": {"asctime": "ts", "levelname": "level", "name": "logger", "process": "pid"},
+            # otel*: put on every record by the logging instrumentation when tracing is on.
+            "rename_fields": {
+                "asctime": "ts",
+                "levelname": "level",
+                "name": "logger",
+                "process": "pid",
+                "otelTraceID": "trace_id",
+                "otelSpanID": "span_id",
+                "otelServiceName": "service",
+                "otelTraceSampled": "trace_sampled",
+            },
         },
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"},
     },

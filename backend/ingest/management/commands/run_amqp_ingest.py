@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from backend.common import tracing
 from backend.config.celery import app as celery_app
 from backend.ingest import metrics
 from backend.ingest.amqp_consumer import AmqpIngestConsumer
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, prefetch: int, metrics_port: int, **options: object) -> None:
+        tracing.configure_tracing("speedcam-ingest", instrument=tracing.WORKER_INSTRUMENTATIONS)
         if metrics_port:
             metrics.serve(metrics_port)
         with celery_app.connection_for_write() as connection:
