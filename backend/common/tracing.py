@@ -92,8 +92,8 @@ def _instrument(name: str) -> None:
         from opentelemetry.instrumentation.logging import LoggingInstrumentor
 
         # Puts otelTraceID/otelSpanID on every record; the JSON formatter names them
-        # trace_id/span_id (settings.LOGGING). The logs themselves stay on stderr, for
-        # Promtail: no OpenTelemetry log handler.
+        # trace_id/span_id (settings.LOGGING). The logs themselves stay on stderr, where
+        # Alloy collects them for Loki (deploy/alloy): no OpenTelemetry log handler.
         LoggingInstrumentor().instrument(
             set_logging_format=False, inject_trace_context=True, enable_log_auto_instrumentation=False
         )
