@@ -5,6 +5,7 @@ opentelemetry-proto."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -39,8 +40,6 @@ def edge_tracing(pipeline) -> Iterator[None]:
 
 def _spool_and_deliver(pipeline, tmp_path: Path, event: dict, image: bytes) -> None:
     """What edge.runner does for one violation: measure (the trace starts), spool, deliver."""
-    import hashlib
-
     spool = Spool(tmp_path / "spool", max_items=10, max_bytes=50_000_000)
     with tracing.span("edge measure", camera_id=event["camera_id"], event_id=event["event_id"]):
         event["traceparent"] = tracing.current_traceparent()

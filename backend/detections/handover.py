@@ -8,6 +8,7 @@ the stale-work sweeper re-dispatches any detection whose hand-over left no resul
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 
 from backend.common import tracing
 from backend.common.events_log import log_transition
@@ -42,6 +43,14 @@ def hand_to_alert(detection: Detection) -> None:
     detection_services.mark_alert_dispatched(detection.pk)
 
 
+def linked_to_its_trace(name: str, detection: Detection) -> AbstractContextManager:
+    """A span for sending a detection on again (a sweep, a resend): it belongs to the
+    trace of whoever does it, with a link to the detection's own trace."""
+    return tracing.span(
+        name, links=tracing.links_to(detection.traceparent), event_id=detection.event_id, detection_id=detection.pk
+    )
+
+
 def resend_alert(notification: Notification, *, confirm_delivery_unknown: bool = False) -> bool:
     """Send a failed violation alert again (an operator asked). False: nothing to resend.
 
@@ -56,12 +65,7 @@ def resend_alert(notification: Notification, *, confirm_delivery_unknown: bool =
     if detection is None or not notification_services.reopen_failed(notification):
         return False
     detection_services.reopen_alert_watch(detection.pk)
-    with tracing.span(
-        "operator resend",
-        links=tracing.links_to(detection.traceparent),
-        event_id=detection.event_id,
-        detection_id=detection.pk,
-    ):
+    with linked_to_its_trace("operator resend", detection):
         hand_to_alert(detection)
     log_transition(
         logger,

@@ -11,18 +11,17 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-from backend.common import tracing
 from backend.common.gcs import delete_object
 from backend.detections import selectors as detection_selectors
 from backend.detections import services as detection_services
-from backend.detections.handover import hand_to_alert, hand_to_ocr
+from backend.detections.handover import hand_to_alert, hand_to_ocr, linked_to_its_trace
 from backend.detections.models import Detection
 from backend.maintenance import metrics
 from backend.maintenance.models import MaintenanceRun
@@ -91,13 +90,6 @@ def _run_exclusively(job: str, lock: str, body: Callable[[_Run], None]) -> Maint
         return run.save()
 
 
-def _linked_to_its_trace(name: str, detection: Detection) -> AbstractContextManager:
-    """A re-dispatch runs in the sweeper's trace, linked to the detection's own."""
-    return tracing.span(
-        name, links=tracing.links_to(detection.traceparent), event_id=detection.event_id, detection_id=detection.pk
-    )
-
-
 def _batches(fetch, batch_size: int) -> Iterator[list[Detection]]:
     after_id = 0
     while True:
@@ -141,7 +133,7 @@ def _sweep_ocr(run: _Run, *, cutoff: datetime) -> None:
                 run.record("ocr_given_up", detection.pk)
                 continue
             detection_services.count_redispatch(detection)
-            with _linked_to_its_trace("sweeper re-dispatch to ocr", detection):
+            with linked_to_its_trace("sweeper re-dispatch to ocr", detection):
                 hand_to_ocr(detection)
             run.record("ocr_redispatched", detection.pk)
             logger.warning(
@@ -174,7 +166,7 @@ def _sweep_alerts(run: _Run, *, cutoff: datetime) -> None:
                 )
                 continue
             detection_services.count_redispatch(detection)
-            with _linked_to_its_trace("sweeper re-dispatch to alert", detection):
+            with linked_to_its_trace("sweeper re-dispatch to alert", detection):
                 hand_to_alert(detection)
             run.record("alerts_redispatched", detection.pk)
             logger.warning(

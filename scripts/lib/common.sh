@@ -339,28 +339,38 @@ stop_rabbitmq() {
   if [ -d "$RMQ_DIR" ]; then rmq epmd -port "$RMQ_EPMD_PORT" -kill >/dev/null 2>&1 || true; fi
 }
 
+# --- local daemons (the emulators and the receiver): <path>.pid, <path>.log ------------
+
+start_daemon() {  # path port label command...: start it unless it already runs, wait for its port
+  local path=$1 port=$2 label=$3; shift 3
+  if pid_alive "$path.pid" && port_open "$port"; then
+    log "$label already running on 127.0.0.1:$port"; return 0
+  fi
+  port_open "$port" && die "port $port is taken by another process"
+  mkdir -p "$(dirname "$path")"
+  log "starting $label on 127.0.0.1:$port"
+  nohup "$@" >"$path.log" 2>&1 &
+  echo $! >"$path.pid"
+  wait_for_port "$port" 30 "$label"
+}
+
+stop_daemon() {  # path label
+  pid_alive "$1.pid" || return 0
+  log "stopping $2"
+  kill_and_wait "$1.pid"
+}
+
 # --- GCS emulator --------------------------------------------------------------------
 
 GCS_DIR="$STATE_DIR/gcs"
 
 start_gcs() {
-  if pid_alive "$GCS_DIR/gcs.pid" && port_open "$GCS_PORT"; then
-    log "GCS emulator already running on 127.0.0.1:$GCS_PORT"; return 0
-  fi
-  port_open "$GCS_PORT" && die "port $GCS_PORT is taken by another process"
-  mkdir -p "$GCS_DIR"
-  log "starting GCS emulator on 127.0.0.1:$GCS_PORT (bucket $GCS_BUCKET_NAME)"
-  nohup "$VENV/bin/gcp-storage-emulator" start --host=127.0.0.1 --port="$GCS_PORT" \
-    --default-bucket="$GCS_BUCKET_NAME" --in-memory >"$GCS_DIR/gcs.log" 2>&1 &
-  echo $! >"$GCS_DIR/gcs.pid"
-  wait_for_port "$GCS_PORT" 30 "GCS emulator"
+  start_daemon "$GCS_DIR/gcs" "$GCS_PORT" "GCS emulator (bucket $GCS_BUCKET_NAME)" \
+    "$VENV/bin/gcp-storage-emulator" start --host=127.0.0.1 --port="$GCS_PORT" \
+    --default-bucket="$GCS_BUCKET_NAME" --in-memory
 }
 
-stop_gcs() {
-  pid_alive "$GCS_DIR/gcs.pid" || return 0
-  log "stopping GCS emulator"
-  kill_and_wait "$GCS_DIR/gcs.pid"
-}
+stop_gcs() { stop_daemon "$GCS_DIR/gcs" "GCS emulator"; }
 
 # --- FCM emulator (firebase-admin talks to it through FCM_ENDPOINT) -------------------
 
@@ -373,45 +383,23 @@ start_fcm() {
     "$PY" "$REPO_ROOT/scripts/fcm_emulator.py" service-account --out "$FCM_DIR/service-account.json" \
       --project "$FIREBASE_PROJECT_ID" --token-uri "http://127.0.0.1:$FCM_PORT/token"
   fi
-  if pid_alive "$FCM_DIR/fcm.pid" && port_open "$FCM_PORT"; then
-    log "FCM emulator already running on 127.0.0.1:$FCM_PORT"; return 0
-  fi
-  port_open "$FCM_PORT" && die "port $FCM_PORT is taken by another process"
-  log "starting FCM emulator on 127.0.0.1:$FCM_PORT"
-  nohup "$PY" "$REPO_ROOT/scripts/fcm_emulator.py" serve --host 127.0.0.1 --port "$FCM_PORT" \
-    --service-account "$FCM_DIR/service-account.json" >"$FCM_DIR/fcm.log" 2>&1 &
-  echo $! >"$FCM_DIR/fcm.pid"
-  wait_for_port "$FCM_PORT" 30 "FCM emulator"
+  start_daemon "$FCM_DIR/fcm" "$FCM_PORT" "FCM emulator" \
+    "$PY" "$REPO_ROOT/scripts/fcm_emulator.py" serve --host 127.0.0.1 --port "$FCM_PORT" \
+    --service-account "$FCM_DIR/service-account.json"
 }
 
-stop_fcm() {
-  pid_alive "$FCM_DIR/fcm.pid" || return 0
-  log "stopping FCM emulator"
-  kill_and_wait "$FCM_DIR/fcm.pid"
-}
+stop_fcm() { stop_daemon "$FCM_DIR/fcm" "FCM emulator"; }
 
 # --- OTLP receiver (the roles' traces; compose runs Jaeger instead) --------------------
 
 OTLP_DIR="$STATE_DIR/otlp"
 
 start_otlp() {
-  mkdir -p "$OTLP_DIR"
-  if pid_alive "$OTLP_DIR/otlp.pid" && port_open "$OTLP_PORT"; then
-    log "OTLP receiver already running on 127.0.0.1:$OTLP_PORT"; return 0
-  fi
-  port_open "$OTLP_PORT" && die "port $OTLP_PORT is taken by another process"
-  log "starting OTLP receiver on 127.0.0.1:$OTLP_PORT"
-  nohup "$PY" "$REPO_ROOT/scripts/otlp_receiver.py" serve --host 127.0.0.1 --port "$OTLP_PORT" \
-    >"$OTLP_DIR/otlp.log" 2>&1 &
-  echo $! >"$OTLP_DIR/otlp.pid"
-  wait_for_port "$OTLP_PORT" 30 "OTLP receiver"
+  start_daemon "$OTLP_DIR/otlp" "$OTLP_PORT" "OTLP receiver" \
+    "$PY" "$REPO_ROOT/scripts/otlp_receiver.py" serve --host 127.0.0.1 --port "$OTLP_PORT"
 }
 
-stop_otlp() {
-  pid_alive "$OTLP_DIR/otlp.pid" || return 0
-  log "stopping OTLP receiver"
-  kill_and_wait "$OTLP_DIR/otlp.pid"
-}
+stop_otlp() { stop_daemon "$OTLP_DIR/otlp" "OTLP receiver"; }
 
 # --- TLS (the tls profile): a local CA and a server certificate for 127.0.0.1 -----------
 # TLS_CA_FILE, TLS_CERT_FILE and TLS_KEY_FILE name your own instead.
