@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CamerasConfig(AppConfig):
     name = "backend.cameras"
     label = "cameras"
-    verbose_name = "Cameras"
+    verbose_name = _("Cameras")

@@ -59,13 +59,17 @@ def test_the_catalog_holds_every_marked_string(tmp_path: Path) -> None:
         assert compared.returncode == 0, f"run manage.py makemessages -l ko:\n{compared.stderr}"
 
 
-def test_models_fields_and_choices_are_named_in_korean() -> None:
+def test_apps_models_fields_and_choices_are_named_in_korean() -> None:
     untranslated = []
     with translation.override("ko"):
         for model in apps.get_models():
             if model._meta.app_label not in PROJECT_APPS:
                 continue
-            names = [str(model._meta.verbose_name), str(model._meta.verbose_name_plural)]
+            names = [
+                str(model._meta.app_config.verbose_name),
+                str(model._meta.verbose_name),
+                str(model._meta.verbose_name_plural),
+            ]
             for field in model._meta.get_fields():
                 if getattr(field, "verbose_name", None) and field.name != "id" and not field.auto_created:
                     names.append(str(field.verbose_name))
