@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 PY="${PYTHON:-python}"; [ -x .venv/bin/python ] && [ -z "${PYTHON:-}" ] && PY=.venv/bin/python
 [ -n "${FLOWER_BASIC_AUTH:-}" ] || { echo "start_flower.sh: FLOWER_BASIC_AUTH (user:password) is not set" >&2; exit 2; }
 exec "$PY" -m celery -A backend.config.celery flower --address="${FLOWER_ADDRESS:-0.0.0.0}" \
-  --port="${FLOWER_PORT:-5555}" --loglevel="${LOG_LEVEL:-INFO}"
+  --port="${FLOWER_PORT:-5555}"

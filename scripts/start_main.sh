@@ -22,13 +22,11 @@ web() {
     --workers "${GUNICORN_WORKERS:-2}" --threads "${GUNICORN_THREADS:-4}" \
     --timeout "${GUNICORN_TIMEOUT:-30}" --access-logfile - --error-logfile -
 }
-# INGEST_MODE=mqtt: the one MQTT subscriber; amqp: a competing consumer of ingest_queue
-# (start as many as the load needs, each with its own INGEST_METRICS_PORT or 0).
+# The settings' INGEST_MODE picks it: mqtt, the one MQTT subscriber; amqp, a competing
+# consumer of ingest_queue (start as many as the load needs, each with its own
+# INGEST_METRICS_PORT or 0).
 subscriber() {
-  case "${INGEST_MODE:-mqtt}" in
-    amqp) exec "$PY" manage.py run_amqp_ingest ;;
-    *) exec "$PY" manage.py run_mqtt_subscriber ;;
-  esac
+  exec "$PY" manage.py run_ingest
 }
 
 case "${1:-all}" in

@@ -10,9 +10,9 @@ PY="${PYTHON:-python}"; [ -x .venv/bin/python ] && [ -z "${PYTHON:-}" ] && PY=.v
 case "${1:-worker}" in
   worker)
     exec "$PY" -m celery -A backend.maintenance.worker worker --pool=solo -Q maintenance_queue \
-      -n "${MAINTENANCE_WORKER_NAME:-maintenance@%h}" --loglevel="${LOG_LEVEL:-INFO}" --without-mingle ;;
+      -n "${MAINTENANCE_WORKER_NAME:-maintenance@%h}" --without-mingle ;;
   beat)
     schedule="${BEAT_SCHEDULE_FILE:-${TMPDIR:-/tmp}/speedcam-celerybeat-schedule}"
-    exec "$PY" -m celery -A backend.maintenance.worker beat --schedule="$schedule" --loglevel="${LOG_LEVEL:-INFO}" ;;
+    exec "$PY" -m celery -A backend.maintenance.worker beat --schedule="$schedule" ;;
   *) echo "usage: $0 [worker|beat]" >&2; exit 2 ;;
 esac

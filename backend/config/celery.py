@@ -1,19 +1,50 @@
-"""The Celery application. Each worker role imports its own tasks module
-(`backend.ocr.worker`, `backend.alert.worker`), so a role's image only needs
-that role's dependencies."""
+"""The Celery application, configured from Django settings alone.
+
+Each worker role imports its own tasks module (`backend.ocr.worker`,
+`backend.alert.worker`, `backend.maintenance.worker`), so a role's image only needs that
+role's dependencies. Queues, routing and delivery guarantees come from
+`backend.messaging.topology`; what is per deployment or per role (broker, time limits,
+heartbeat, the pool's size) from settings: the entry scripts pass only the pool's kind.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
 from celery.signals import setup_logging, worker_init, worker_process_init, worker_process_shutdown
 from django.conf import settings
 
+from backend.messaging.topology import celery_config
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.config.settings.dev")
 
+
+def worker_concurrency(role: str) -> int:
+    """Processes (OCR, prefork) or greenlets (alert, gevent) of a role's worker; the
+    maintenance worker runs one job at a time."""
+    return {"ocr": settings.OCR_CONCURRENCY, "alert": settings.ALERT_CONCURRENCY}.get(role, 1)
+
+
+def configuration() -> dict[str, Any]:
+    return {
+        **celery_config(
+            broker_url=settings.CELERY_BROKER_URL,
+            broker_use_ssl=settings.BROKER_USE_SSL,
+            ocr_time_limit_s=settings.OCR_TIME_LIMIT_S,
+            alert_time_limit_s=settings.ALERT_TIME_LIMIT_S,
+            broker_heartbeat_s=settings.BROKER_HEARTBEAT_S,
+            sweep_interval_s=settings.SWEEP_INTERVAL_S,
+            retention_interval_s=settings.RETENTION_INTERVAL_S,
+            hourly_counts_interval_s=settings.HOURLY_COUNTS_INTERVAL_S,
+        ),
+        "worker_concurrency": worker_concurrency(settings.SPEEDCAM_ROLE),
+    }
+
+
 app = Celery("speedcam")
-app.conf.update(settings.CELERY)
+app.conf.update(configuration())
 
 
 @setup_logging.connect

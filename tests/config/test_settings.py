@@ -12,16 +12,64 @@ import pytest
 
 from tests.support.services import REPO_ROOT, documented_settings
 
-READERS = re.compile(r'(?:env(?:\.\w+)?|_positive_int|_positive_float|_bool|_choice)\(\s*"([A-Z][A-Z0-9_]+)"')
+READERS = re.compile(
+    r"\b(?:env\.\w+|integer|positive_int|port|number|positive_float|boolean|choice|text|text_list|repo_path"
+    r'|existing_file|role_text|url|_positive_int|_positive_float|_bool|_choice)\(\s*"([A-Z][A-Z0-9_]+)"'
+)
+
+
+SETTINGS_DEV = "backend.config.settings.dev"
+
+
+def _settings_read() -> set[str]:
+    """Every variable the backend's settings read (backend/config/env.py's readers)."""
+    sources = (REPO_ROOT / "backend/config/settings").glob("*.py")
+    return {name for path in sources for name in READERS.findall(path.read_text())}
 
 
 def test_every_variable_the_settings_read_isdocumented_settings() -> None:
-    sources = [*(REPO_ROOT / "backend/config/settings").glob("*.py"), REPO_ROOT / "edge/config.py"]
-    read = {name for path in sources for name in READERS.findall(path.read_text())}
+    read = _settings_read() | set(READERS.findall((REPO_ROOT / "edge/config.py").read_text()))
     read |= set(re.findall(r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"', (REPO_ROOT / "edge/config.py").read_text()))
     read -= {"SPEEDCAM_SKIP_DOTENV"}  # internal to the test settings
     assert read, "the pattern found no variables"
     assert read - documented_settings() == set()
+
+
+def test_entry_scripts_pass_nothing_the_settings_own() -> None:
+    """One source per setting: a worker's pool size, database pool and heartbeat come from
+    settings, so a `${OCR_CONCURRENCY:-2}` in a script can never disagree with them."""
+    owned = _settings_read()
+    assert {"OCR_CONCURRENCY", "ALERT_CONCURRENCY", "DB_POOL_SIZE", "BROKER_HEARTBEAT_S"} <= owned
+    for script in (REPO_ROOT / "scripts").glob("start_*.sh"):
+        used = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]+)", script.read_text()))
+        assert used & owned == set(), f"{script.name} reads settings: {sorted(used & owned)}"
+
+
+def test_each_role_takes_its_worker_settings_from_django_settings() -> None:
+    probe = (
+        "import os, django; django.setup(); from django.conf import settings; "
+        "from backend.config.celery import app; "
+        "print(app.conf.worker_concurrency, settings.DB_POOL_SIZE, app.conf.broker_heartbeat)"
+    )
+
+    def worker_settings(**env: str) -> list[str]:
+        result = subprocess.run(
+            [sys.executable, "-c", probe],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "SPEEDCAM_SKIP_DOTENV": "true", "DJANGO_SETTINGS_MODULE": SETTINGS_DEV, **env},
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split()
+
+    # The gevent alert worker: its greenlets, a shared database pool, no AMQP heartbeat.
+    assert worker_settings(SPEEDCAM_ROLE="alert") == ["100", "20", "0"]
+    assert worker_settings(SPEEDCAM_ROLE="alert", ALERT_CONCURRENCY="7", DB_POOL_SIZE="5") == ["7", "5", "0"]
+    assert worker_settings(SPEEDCAM_ROLE="ocr", OCR_CONCURRENCY="3") == ["3", "0", "60"]
+    assert worker_settings(SPEEDCAM_ROLE="maintenance") == ["1", "0", "60"]
+    # Empty (as in backend.env.example) is the role's default.
+    assert worker_settings(SPEEDCAM_ROLE="alert", DB_POOL_SIZE="", BROKER_HEARTBEAT_S="") == ["100", "20", "0"]
 
 
 def _start_django(**env: str) -> subprocess.CompletedProcess:

@@ -11,79 +11,35 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-import environ
 import pymysql
 from django.core.exceptions import ImproperlyConfigured
 
+from backend.config.env import (
+    REPO_ROOT,
+    boolean,
+    choice,
+    env,
+    existing_file,
+    integer,
+    number,
+    port,
+    positive_float,
+    positive_int,
+    read_dotenv,
+    repo_path,
+    role_text,
+    url,
+)
 from backend.config.secrets import with_credentials
-from backend.messaging.topology import celery_config
 
 pymysql.install_as_MySQLdb()
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 BASE_DIR = REPO_ROOT / "backend"
-
-env = environ.Env()
-if not env.bool("SPEEDCAM_SKIP_DOTENV", default=False):
-    environ.Env.read_env(REPO_ROOT / ".env", overwrite=False)
-
-
-def _positive_int(name: str, default: int, *, maximum: int | None = None) -> int:
-    try:
-        value = env.int(name, default=default)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer: {exc}") from exc
-    if value < 1 or (maximum is not None and value > maximum):
-        bound = f"1..{maximum}" if maximum else ">= 1"
-        raise ImproperlyConfigured(f"{name} must be {bound}, got {value}")
-    return value
-
-
-def _port(name: str, default: int) -> int:
-    """A TCP port to listen on; 0 switches the listener off."""
-    try:
-        value = env.int(name, default=default)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer: {exc}") from exc
-    if not 0 <= value <= 65535:
-        raise ImproperlyConfigured(f"{name} must be 0..65535 (0: off), got {value}")
-    return value
-
-
-def _repo_path(name: str, default: str) -> Path:
-    """A directory setting; relative paths are relative to the repository root."""
-    path = Path(env.str(name, default=default))
-    return path if path.is_absolute() else REPO_ROOT / path
-
-
-def _positive_float(name: str, default: float) -> float:
-    try:
-        value = env.float(name, default=default)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number: {exc}") from exc
-    if value <= 0:
-        raise ImproperlyConfigured(f"{name} must be > 0, got {value}")
-    return value
-
-
-def _bool(name: str, default: bool) -> bool:
-    raw = env.str(name, default=str(default)).strip().lower()
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off", ""}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
-
-
-def _choice(name: str, default: str, choices: set[str]) -> str:
-    value = env.str(name, default=default).strip()
-    if value not in choices:
-        raise ImproperlyConfigured(f"{name} must be one of {sorted(choices)}, got {value!r}")
-    return value
+read_dotenv()
 
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-insecure-change-me")
-DEBUG = _bool("DJANGO_DEBUG", False)
+DEBUG = boolean("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
 INSTALLED_APPS = [
@@ -148,32 +104,26 @@ TEMPLATES = [
 # Each worker module sets it (main: web, ingest, admin commands, migrations). Where a role
 # has credentials of its own (DB_USER_OCR, BROKER_USER_OCR, ...), it uses them: each role
 # holds only the grants it needs (backend.config.db_roles).
-SPEEDCAM_ROLE = _choice("SPEEDCAM_ROLE", "main", {"main", "ocr", "alert", "maintenance"})
-
-
-def _role_setting(name: str, default: str) -> str:
-    """`NAME_<ROLE>` when set (this role's own credential), else `NAME`."""
-    return env.str(f"{name}_{SPEEDCAM_ROLE.upper()}", default="") or env.str(name, default=default)
+SPEEDCAM_ROLE = choice("SPEEDCAM_ROLE", "main", {"main", "ocr", "alert", "maintenance"})
 
 
 # --- Databases: one server, four schemas, routed by app label -------------------
 DB_HOST = env.str("DB_HOST", default="127.0.0.1")
-DB_PORT = _positive_int("DB_PORT", 3306, maximum=65535)
-DB_USER = _role_setting("DB_USER", "speedcam")
-DB_PASSWORD = _role_setting("DB_PASSWORD", "speedcam-pass")
-DB_CONN_MAX_AGE = env.int("DB_CONN_MAX_AGE", default=60)
+DB_PORT = positive_int("DB_PORT", 3306, maximum=65535)
+DB_USER = role_text("DB_USER", SPEEDCAM_ROLE, "speedcam")
+DB_PASSWORD = role_text("DB_PASSWORD", SPEEDCAM_ROLE, "speedcam-pass")
+DB_CONN_MAX_AGE = integer("DB_CONN_MAX_AGE", 60, minimum=0)
 # TLS to the database. PyMySQL's own default ("preferred") builds a TLS context, CA bundle
 # and all, for every new connection; on a loopback or private network say "disabled".
-DB_SSL_MODE = _choice("DB_SSL_MODE", "preferred", {"disabled", "preferred", "required"})
+DB_SSL_MODE = choice("DB_SSL_MODE", "preferred", {"disabled", "preferred", "required"})
 DB_SSL_CA = env.str("DB_SSL_CA", default="")
 if DB_SSL_MODE == "required" and not DB_SSL_CA:
     raise ImproperlyConfigured("DB_SSL_MODE=required needs DB_SSL_CA (the server's CA certificate file)")
 # Connections per database shared by all threads or greenlets of a process (0: Django's
 # one connection per thread). The gevent alert worker needs it: there every task runs in
 # a new greenlet, which would otherwise open (and leave behind) a connection of its own.
-DB_POOL_SIZE = env.int("DB_POOL_SIZE", default=0)
-if not 0 <= DB_POOL_SIZE <= 1000:
-    raise ImproperlyConfigured(f"DB_POOL_SIZE must be 0..1000, got {DB_POOL_SIZE}")
+# The alert worker's default is a pool: under gevent each task is a new greenlet.
+DB_POOL_SIZE = integer("DB_POOL_SIZE", 20 if SPEEDCAM_ROLE == "alert" else 0, minimum=0, maximum=1000)
 
 
 def _tls_options() -> dict:
@@ -244,9 +194,7 @@ WHITENOISE_USE_FINDERS = True
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 
-NUM_PROXIES = env.int("NUM_PROXIES", default=0)
-if not 0 <= NUM_PROXIES <= 5:
-    raise ImproperlyConfigured(f"NUM_PROXIES must be 0..5, got {NUM_PROXIES}")
+NUM_PROXIES = integer("NUM_PROXIES", 0, minimum=0, maximum=5)
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -297,14 +245,11 @@ SWAGGER_USE_COMPAT_RENDERERS = False
 # Prometheus scrapes /metrics with `Authorization: Bearer <METRICS_TOKEN>` (an admin or
 # operator API token works too).
 # METRICS_TOKEN_FILE: the same, read from a file (the scraper's secret, mounted for both).
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-if not METRICS_TOKEN and env.str("METRICS_TOKEN_FILE", default=""):
-    _metrics_token_file = Path(env.str("METRICS_TOKEN_FILE"))
-    if not _metrics_token_file.is_file():
-        raise ImproperlyConfigured(f"METRICS_TOKEN_FILE: {_metrics_token_file} is not a file")
-    METRICS_TOKEN = _metrics_token_file.read_text().strip()
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="") or (
+    Path(existing_file("METRICS_TOKEN_FILE")).read_text().strip() if env.str("METRICS_TOKEN_FILE", default="") else ""
+)
 # How long a snapshot link from the violation detail stays valid.
-EVIDENCE_URL_TTL_S = _positive_int("EVIDENCE_URL_TTL_S", 300, maximum=604_800)
+EVIDENCE_URL_TTL_S = positive_int("EVIDENCE_URL_TTL_S", 300, maximum=604_800)
 
 # --- Broker, MQTT, storage, push ---------------------------------------------------
 RABBITMQ_HOST = env.str("RABBITMQ_HOST", default="127.0.0.1")
@@ -312,24 +257,20 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"amqp://speedcam:speed
 if not CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
     raise ImproperlyConfigured("CELERY_BROKER_URL must be an amqp:// URL (RabbitMQ)")
 # This role's own broker login (AMQP and MQTT), when it has one.
-BROKER_USER = _role_setting("BROKER_USER", "")
-BROKER_PASSWORD = _role_setting("BROKER_PASSWORD", "")
+BROKER_USER = role_text("BROKER_USER", SPEEDCAM_ROLE, "")
+BROKER_PASSWORD = role_text("BROKER_PASSWORD", SPEEDCAM_ROLE, "")
 if BROKER_USER:
     CELERY_BROKER_URL = with_credentials(CELERY_BROKER_URL, BROKER_USER, BROKER_PASSWORD)
-# AMQP heartbeat, seconds (0: off). scripts/start_alert_worker.sh turns it off for the
-# gevent worker: with heartbeats on, Celery's green consumer loop waits 100 ms on the
-# event connection per cycle, which caps intake at about 10 tasks/s.
-BROKER_HEARTBEAT_S = env.int("BROKER_HEARTBEAT_S", default=60)
-if BROKER_HEARTBEAT_S < 0:
-    raise ImproperlyConfigured(f"BROKER_HEARTBEAT_S must be >= 0, got {BROKER_HEARTBEAT_S}")
+# AMQP heartbeat, seconds (0: off). Off by default for the gevent alert worker: with
+# heartbeats on, Celery's green consumer loop waits 100 ms on the event connection per
+# cycle, which caps intake at about 10 tasks/s. TCP keepalive still detects a dead broker.
+BROKER_HEARTBEAT_S = integer("BROKER_HEARTBEAT_S", 0 if SPEEDCAM_ROLE == "alert" else 60, minimum=0)
 
 # TLS to the broker: an amqps:// CELERY_BROKER_URL, and MQTT_TLS for MQTTS (port 8883).
 # BROKER_TLS_CA_FILE: the CA that signed the broker's certificate (empty: the system's
 # trust store). The certificate's name is always checked against the host.
-BROKER_TLS_CA_FILE = env.str("BROKER_TLS_CA_FILE", default="")
-if BROKER_TLS_CA_FILE and not Path(BROKER_TLS_CA_FILE).is_file():
-    raise ImproperlyConfigured(f"BROKER_TLS_CA_FILE: {BROKER_TLS_CA_FILE} is not a file")
-MQTT_TLS = _bool("MQTT_TLS", False)
+BROKER_TLS_CA_FILE = existing_file("BROKER_TLS_CA_FILE")
+MQTT_TLS = boolean("MQTT_TLS", False)
 BROKER_USE_SSL: dict | bool = (
     {"ca_certs": BROKER_TLS_CA_FILE or None, "cert_reqs": ssl.CERT_REQUIRED}
     if CELERY_BROKER_URL.startswith("amqps://")
@@ -337,15 +278,15 @@ BROKER_USE_SSL: dict | bool = (
 )
 
 MQTT_HOST = env.str("MQTT_HOST", default=RABBITMQ_HOST)
-MQTT_PORT = _positive_int("MQTT_PORT", 8883 if MQTT_TLS else 1883, maximum=65535)
+MQTT_PORT = positive_int("MQTT_PORT", 8883 if MQTT_TLS else 1883, maximum=65535)
 MQTT_USERNAME = BROKER_USER or env.str("MQTT_USERNAME", default="speedcam")
 MQTT_PASSWORD = BROKER_PASSWORD if BROKER_USER else env.str("MQTT_PASSWORD", default="speedcam-pass")
 # The subscriber's fixed client id: RabbitMQ keeps its persistent session (and the
 # QoS-1 messages published while it is down) under this id. One process per id.
 MQTT_CLIENT_ID = env.str("MQTT_CLIENT_ID", default="speedcam-main-subscriber")
-MQTT_KEEPALIVE_S = _positive_int("MQTT_KEEPALIVE_S", 30)
-MQTT_PUBLISH_TIMEOUT_S = _positive_float("MQTT_PUBLISH_TIMEOUT_S", 10.0)
-MQTT_RECONNECT_MAX_S = _positive_int("MQTT_RECONNECT_MAX_S", 60)
+MQTT_KEEPALIVE_S = positive_int("MQTT_KEEPALIVE_S", 30)
+MQTT_PUBLISH_TIMEOUT_S = positive_float("MQTT_PUBLISH_TIMEOUT_S", 10.0)
+MQTT_RECONNECT_MAX_S = positive_int("MQTT_RECONNECT_MAX_S", 60)
 # RabbitMQ's management API and an administrator's login: provision_camera creates each
 # camera's broker user and topic permissions there.
 RABBITMQ_MANAGEMENT_URL = env.str("RABBITMQ_MANAGEMENT_URL", default=f"http://{RABBITMQ_HOST}:15672")
@@ -354,133 +295,110 @@ RABBITMQ_ADMIN_USER = env.str("RABBITMQ_ADMIN_USER", default=env.str("MQTT_USERN
 RABBITMQ_ADMIN_PASSWORD = env.str("RABBITMQ_ADMIN_PASSWORD", default=env.str("MQTT_PASSWORD", default="speedcam-pass"))
 # What provision_camera tells a new unit about where the backend is.
 EDGE_MQTT_HOST = env.str("EDGE_MQTT_HOST", default=MQTT_HOST)
-EDGE_MQTT_TLS = _bool("EDGE_MQTT_TLS", MQTT_TLS)
-EDGE_MQTT_PORT = _positive_int("EDGE_MQTT_PORT", 8883 if EDGE_MQTT_TLS else MQTT_PORT, maximum=65535)
+EDGE_MQTT_TLS = boolean("EDGE_MQTT_TLS", MQTT_TLS)
+EDGE_MQTT_PORT = positive_int("EDGE_MQTT_PORT", 8883 if EDGE_MQTT_TLS else MQTT_PORT, maximum=65535)
 # Where units keep the CA that signed the broker's certificate (empty: their trust store).
 EDGE_TLS_CA_FILE = env.str("EDGE_TLS_CA_FILE", default="")
 # Port of the subscriber's Prometheus endpoint (0 disables it).
-INGEST_METRICS_PORT = _port("INGEST_METRICS_PORT", 9108)
+INGEST_METRICS_PORT = port("INGEST_METRICS_PORT", 9108)
 # mqtt: one MQTT subscriber (run_mqtt_subscriber). amqp: any number of competing
 # consumers of the durable ingest_queue bound to amq.topic (run_amqp_ingest).
-INGEST_MODE = _choice("INGEST_MODE", "mqtt", {"mqtt", "amqp"})
-INGEST_PREFETCH = _positive_int("INGEST_PREFETCH", 20, maximum=1000)
+INGEST_MODE = choice("INGEST_MODE", "mqtt", {"mqtt", "amqp"})
+INGEST_PREFETCH = positive_int("INGEST_PREFETCH", 20, maximum=1000)
 # A violation older than this when it arrives is parked, not stored (a camera's spool may
 # hold events through an outage, but not indefinitely); one more than 5 minutes ahead too.
-INGEST_MAX_EVENT_AGE_S = _positive_int("INGEST_MAX_EVENT_AGE_S", 7 * 86_400, maximum=365 * 86_400)
+INGEST_MAX_EVENT_AGE_S = positive_int("INGEST_MAX_EVENT_AGE_S", 7 * 86_400, maximum=365 * 86_400)
 # Attempts at a message that fails for an unknown reason before it is parked.
-INGEST_MAX_ATTEMPTS = _positive_int("INGEST_MAX_ATTEMPTS", 5, maximum=100)
+INGEST_MAX_ATTEMPTS = positive_int("INGEST_MAX_ATTEMPTS", 5, maximum=100)
 # A camera not heard from (heartbeat or event) for this long counts as silent.
-CAMERA_SILENT_AFTER_S = _positive_int("CAMERA_SILENT_AFTER_S", 300, maximum=86_400)
+CAMERA_SILENT_AFTER_S = positive_int("CAMERA_SILENT_AFTER_S", 300, maximum=86_400)
 # Prometheus endpoints of the Celery workers (0 disables one). The OCR worker's children
 # share one endpoint through prometheus_client's multiprocess mode.
-OCR_METRICS_PORT = _port("OCR_METRICS_PORT", 9112)
-ALERT_METRICS_PORT = _port("ALERT_METRICS_PORT", 9113)
-MAINTENANCE_METRICS_PORT = _port("MAINTENANCE_METRICS_PORT", 9114)
+OCR_METRICS_PORT = port("OCR_METRICS_PORT", 9112)
+ALERT_METRICS_PORT = port("ALERT_METRICS_PORT", 9113)
+MAINTENANCE_METRICS_PORT = port("MAINTENANCE_METRICS_PORT", 9114)
 METRICS_ADDR = env.str("METRICS_ADDR", default="127.0.0.1")
 
 GCS_BUCKET_NAME = env.str("GCS_BUCKET_NAME", default="speedcam-images")
 STORAGE_EMULATOR_HOST = env.str("STORAGE_EMULATOR_HOST", default="")
-GCS_RETRY_DEADLINE_S = _positive_float("GCS_RETRY_DEADLINE_S", 10.0)
+GCS_RETRY_DEADLINE_S = positive_float("GCS_RETRY_DEADLINE_S", 10.0)
 GOOGLE_APPLICATION_CREDENTIALS = env.str("GOOGLE_APPLICATION_CREDENTIALS", default="")
 FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
 FIREBASE_PROJECT_ID = env.str("FIREBASE_PROJECT_ID", default="")
 # Base URL of an FCM HTTP v1 endpoint other than Google's (the local emulator); empty: Google.
-FCM_ENDPOINT = env.str("FCM_ENDPOINT", default="")
-if FCM_ENDPOINT and not FCM_ENDPOINT.startswith(("http://", "https://")):
-    raise ImproperlyConfigured(f"FCM_ENDPOINT must be an http(s):// URL, got {FCM_ENDPOINT!r}")
-FCM_TIMEOUT_S = _positive_float("FCM_TIMEOUT_S", 10.0)
+FCM_ENDPOINT = url("FCM_ENDPOINT", "", schemes=("http://", "https://"))
+FCM_TIMEOUT_S = positive_float("FCM_TIMEOUT_S", 10.0)
 # How long FCM keeps trying to reach an offline phone.
-FCM_TTL_S = _positive_int("FCM_TTL_S", 86_400, maximum=2_419_200)
+FCM_TTL_S = positive_int("FCM_TTL_S", 86_400, maximum=2_419_200)
 
-OCR_MOCK = _bool("OCR_MOCK", False)
-FCM_MOCK = _bool("FCM_MOCK", False)
+OCR_MOCK = boolean("OCR_MOCK", False)
+FCM_MOCK = boolean("FCM_MOCK", False)
 # How long the OCR_MOCK stand-in takes per image (drills, benchmarks); 0 = instant.
-OCR_MOCK_LATENCY_MS = env.int("OCR_MOCK_LATENCY_MS", default=0)
-if not 0 <= OCR_MOCK_LATENCY_MS <= 60_000:
-    raise ImproperlyConfigured(f"OCR_MOCK_LATENCY_MS must be 0..60000, got {OCR_MOCK_LATENCY_MS}")
+OCR_MOCK_LATENCY_MS = integer("OCR_MOCK_LATENCY_MS", 0, minimum=0, maximum=60_000)
 # The plate engine: "plate" (the recogniser this project trains and ships, EasyOCR's custom
 # model path) or "stock" (EasyOCR's own detector and Korean recogniser, fetched beforehand
 # with `manage.py fetch_ocr_models`). Never downloads at task time.
-OCR_ENGINE = _choice("OCR_ENGINE", "plate", {"plate", "stock"})
-OCR_MODEL_DIR = _repo_path("OCR_MODEL_DIR", "backend/ocr/models/plate_ko")
-OCR_STOCK_MODEL_DIR = _repo_path("OCR_STOCK_MODEL_DIR", ".state/easyocr")
-OCR_GPU = _bool("OCR_GPU", False)
+OCR_ENGINE = choice("OCR_ENGINE", "plate", {"plate", "stock"})
+OCR_MODEL_DIR = repo_path("OCR_MODEL_DIR", "backend/ocr/models/plate_ko")
+OCR_STOCK_MODEL_DIR = repo_path("OCR_STOCK_MODEL_DIR", ".state/easyocr")
+OCR_GPU = boolean("OCR_GPU", False)
 # Below this confidence a read plate is kept but the detection is flagged for review and
 # no push goes out. Chosen from `manage.py ocr_eval`'s coverage/precision table on a
 # held-out set of the real plate typeface (README "How plates are read").
-OCR_REVIEW_CONFIDENCE = env.float("OCR_REVIEW_CONFIDENCE", default=0.9)
-if not 0.0 <= OCR_REVIEW_CONFIDENCE <= 1.0:
-    raise ImproperlyConfigured(f"OCR_REVIEW_CONFIDENCE must be 0..1, got {OCR_REVIEW_CONFIDENCE}")
+OCR_REVIEW_CONFIDENCE = number("OCR_REVIEW_CONFIDENCE", 0.9, minimum=0.0, maximum=1.0)
 # A read that matches no vehicle exactly is matched to one registered plate at most this
 # many substituted characters away, when every substitution is a measured confusion of the
 # engine (OCR_CONFUSIONS_FILE) and no other plate is as close. 0 turns fuzzy matching off.
-OCR_FUZZY_MAX_CHARACTERS = env.int("OCR_FUZZY_MAX_CHARACTERS", default=1)
-if not 0 <= OCR_FUZZY_MAX_CHARACTERS <= 2:
-    raise ImproperlyConfigured(f"OCR_FUZZY_MAX_CHARACTERS must be 0..2, got {OCR_FUZZY_MAX_CHARACTERS}")
-OCR_CONFUSIONS_FILE = _repo_path("OCR_CONFUSIONS_FILE", str(OCR_MODEL_DIR / "confusions.json"))
+OCR_FUZZY_MAX_CHARACTERS = integer("OCR_FUZZY_MAX_CHARACTERS", 1, minimum=0, maximum=2)
+OCR_CONFUSIONS_FILE = repo_path("OCR_CONFUSIONS_FILE", str(OCR_MODEL_DIR / "confusions.json"))
 # Candidate plate regions tried per snapshot, best first.
-OCR_MAX_CANDIDATES = _positive_int("OCR_MAX_CANDIDATES", 4, maximum=20)
+OCR_MAX_CANDIDATES = positive_int("OCR_MAX_CANDIDATES", 4, maximum=20)
 # torch threads per OCR process; 0: the cores divided by OCR_CONCURRENCY.
-OCR_TORCH_THREADS = env.int("OCR_TORCH_THREADS", default=0)
-if not 0 <= OCR_TORCH_THREADS <= 64:
-    raise ImproperlyConfigured(f"OCR_TORCH_THREADS must be 0..64, got {OCR_TORCH_THREADS}")
-OCR_CONCURRENCY = _positive_int("OCR_CONCURRENCY", 2, maximum=64)
-ALERT_CONCURRENCY = _positive_int("ALERT_CONCURRENCY", 100, maximum=10_000)
-OCR_MAX_RETRIES = env.int("OCR_MAX_RETRIES", default=5)
-OCR_RETRY_BACKOFF_S = _positive_float("OCR_RETRY_BACKOFF_S", 2.0)
-OCR_RETRY_BACKOFF_MAX_S = _positive_float("OCR_RETRY_BACKOFF_MAX_S", 300.0)
-OCR_TIME_LIMIT_S = _positive_int("OCR_TIME_LIMIT_S", 60)
-ALERT_MAX_RETRIES = env.int("ALERT_MAX_RETRIES", default=5)
-ALERT_RETRY_BACKOFF_S = _positive_float("ALERT_RETRY_BACKOFF_S", 2.0)
-ALERT_RETRY_BACKOFF_MAX_S = _positive_float("ALERT_RETRY_BACKOFF_MAX_S", 300.0)
-ALERT_TIME_LIMIT_S = _positive_int("ALERT_TIME_LIMIT_S", 30)
+OCR_TORCH_THREADS = integer("OCR_TORCH_THREADS", 0, minimum=0, maximum=64)
+# Worker processes of the OCR role, greenlets of the alert role: Celery takes them from
+# here (backend/config/celery.py), never from the command line.
+OCR_CONCURRENCY = positive_int("OCR_CONCURRENCY", 2, maximum=64)
+ALERT_CONCURRENCY = positive_int("ALERT_CONCURRENCY", 100, maximum=10_000)
+OCR_MAX_RETRIES = integer("OCR_MAX_RETRIES", 5, minimum=0, maximum=100)
+OCR_RETRY_BACKOFF_S = positive_float("OCR_RETRY_BACKOFF_S", 2.0)
+OCR_RETRY_BACKOFF_MAX_S = positive_float("OCR_RETRY_BACKOFF_MAX_S", 300.0)
+OCR_TIME_LIMIT_S = positive_int("OCR_TIME_LIMIT_S", 60)
+ALERT_MAX_RETRIES = integer("ALERT_MAX_RETRIES", 5, minimum=0, maximum=100)
+ALERT_RETRY_BACKOFF_S = positive_float("ALERT_RETRY_BACKOFF_S", 2.0)
+ALERT_RETRY_BACKOFF_MAX_S = positive_float("ALERT_RETRY_BACKOFF_MAX_S", 300.0)
+ALERT_TIME_LIMIT_S = positive_int("ALERT_TIME_LIMIT_S", 30)
 # A send claim older than this was left by a worker that died mid-send: its outcome is
 # unknown, and the notification is failed rather than pushed a second time.
-ALERT_CLAIM_STALE_S = _positive_float("ALERT_CLAIM_STALE_S", 120.0)
+ALERT_CLAIM_STALE_S = positive_float("ALERT_CLAIM_STALE_S", 120.0)
 if ALERT_CLAIM_STALE_S <= FCM_TIMEOUT_S:
     raise ImproperlyConfigured("ALERT_CLAIM_STALE_S must be longer than FCM_TIMEOUT_S")
-for _name, _value in (("OCR_MAX_RETRIES", OCR_MAX_RETRIES), ("ALERT_MAX_RETRIES", ALERT_MAX_RETRIES)):
-    if not 0 <= _value <= 100:
-        raise ImproperlyConfigured(f"{_name} must be 0..100, got {_value}")
 
 # --- Periodic jobs (maintenance worker + beat) ------------------------------------
-SWEEP_INTERVAL_S = _positive_float("SWEEP_INTERVAL_S", 60.0)
+SWEEP_INTERVAL_S = positive_float("SWEEP_INTERVAL_S", 60.0)
 # A pending/processing detection untouched this long has lost its OCR task.
-SWEEP_OCR_STALE_S = _positive_float("SWEEP_OCR_STALE_S", 600.0)
+SWEEP_OCR_STALE_S = positive_float("SWEEP_OCR_STALE_S", 600.0)
 if SWEEP_OCR_STALE_S <= OCR_TIME_LIMIT_S:
     raise ImproperlyConfigured("SWEEP_OCR_STALE_S must be longer than OCR_TIME_LIMIT_S")
 # A completed detection with no final notification this long after the alert hand-over.
-SWEEP_ALERT_STALE_S = _positive_float("SWEEP_ALERT_STALE_S", 600.0)
+SWEEP_ALERT_STALE_S = positive_float("SWEEP_ALERT_STALE_S", 600.0)
 if SWEEP_ALERT_STALE_S <= ALERT_CLAIM_STALE_S:
     raise ImproperlyConfigured("SWEEP_ALERT_STALE_S must be longer than ALERT_CLAIM_STALE_S")
-SWEEP_MAX_ATTEMPTS = _positive_int("SWEEP_MAX_ATTEMPTS", 5, maximum=100)
-SWEEP_BATCH_SIZE = _positive_int("SWEEP_BATCH_SIZE", 500, maximum=10_000)
-RETENTION_INTERVAL_S = _positive_float("RETENTION_INTERVAL_S", 3600.0)
-RETENTION_UNMATCHED_DAYS = _positive_int("RETENTION_UNMATCHED_DAYS", 30, maximum=36_500)
-RETENTION_NOTIFIED_DAYS = _positive_int("RETENTION_NOTIFIED_DAYS", 365, maximum=36_500)
+SWEEP_MAX_ATTEMPTS = positive_int("SWEEP_MAX_ATTEMPTS", 5, maximum=100)
+SWEEP_BATCH_SIZE = positive_int("SWEEP_BATCH_SIZE", 500, maximum=10_000)
+RETENTION_INTERVAL_S = positive_float("RETENTION_INTERVAL_S", 3600.0)
+RETENTION_UNMATCHED_DAYS = positive_int("RETENTION_UNMATCHED_DAYS", 30, maximum=36_500)
+RETENTION_NOTIFIED_DAYS = positive_int("RETENTION_NOTIFIED_DAYS", 365, maximum=36_500)
 # How often the statistics' hourly counts take in what changed (they stay exact between
 # refreshes; a longer interval only makes /stats and the dashboard recount more).
-HOURLY_COUNTS_INTERVAL_S = _positive_float("HOURLY_COUNTS_INTERVAL_S", 60.0)
+HOURLY_COUNTS_INTERVAL_S = positive_float("HOURLY_COUNTS_INTERVAL_S", 60.0)
 
 # Where the admin links a detection's trace id, e.g. http://jaeger:16686/trace/{trace_id}
 # (tracing itself is set up by the standard OTEL_* variables: backend/common/tracing.py).
 TRACE_URL_TEMPLATE = env.str("TRACE_URL_TEMPLATE", default="")
 if TRACE_URL_TEMPLATE and "{trace_id}" not in TRACE_URL_TEMPLATE:
     raise ImproperlyConfigured("TRACE_URL_TEMPLATE must contain {trace_id}")
-LOG_LEVEL = _choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
-LOG_FORMAT = _choice("LOG_FORMAT", "json", {"json", "text"})
-
-# --- Celery (the topology module owns queues, routing and delivery guarantees) -----
-CELERY = celery_config(
-    broker_url=CELERY_BROKER_URL,
-    broker_use_ssl=BROKER_USE_SSL,
-    ocr_time_limit_s=OCR_TIME_LIMIT_S,
-    alert_time_limit_s=ALERT_TIME_LIMIT_S,
-    broker_heartbeat_s=BROKER_HEARTBEAT_S,
-    sweep_interval_s=SWEEP_INTERVAL_S,
-    retention_interval_s=RETENTION_INTERVAL_S,
-    hourly_counts_interval_s=HOURLY_COUNTS_INTERVAL_S,
-)
+LOG_LEVEL = choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+LOG_FORMAT = choice("LOG_FORMAT", "json", {"json", "text"})
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,8 @@
 """Local development: debug on, permissive hosts."""
 
-from .base import *  # noqa: F403
-from .base import _bool
+from backend.config.env import boolean
 
-DEBUG = _bool("DJANGO_DEBUG", True)
+from .base import *  # noqa: F403
+
+DEBUG = boolean("DJANGO_DEBUG", True)
 ALLOWED_HOSTS = ["*"]

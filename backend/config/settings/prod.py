@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from backend.config.env import boolean, env, positive_int
 from backend.config.secrets import url_password, weak_secret_reason
 
 from .base import *  # noqa: F403
@@ -13,9 +14,6 @@ from .base import (
     MQTT_PASSWORD,
     RABBITMQ_ADMIN_PASSWORD,
     SECRET_KEY,
-    _bool,
-    _positive_int,
-    env,
 )
 
 _SECRETS = {
@@ -50,12 +48,12 @@ if DEBUG:
 # The reverse proxy terminates TLS and says so in X-Forwarded-Proto; it is the only client
 # that can reach gunicorn, so the header can be trusted (and NUM_PROXIES counts it).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", True)
+SECURE_SSL_REDIRECT = boolean("SECURE_SSL_REDIRECT", True)
 # Probes and the metrics scraper speak plain HTTP inside the cluster.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
-SECURE_HSTS_SECONDS = _positive_int("SECURE_HSTS_SECONDS", 31_536_000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", True)
+SECURE_HSTS_SECONDS = positive_int("SECURE_HSTS_SECONDS", 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = boolean("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

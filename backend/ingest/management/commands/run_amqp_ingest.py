@@ -30,7 +30,7 @@ class Command(BaseCommand):
         with celery_app.connection_for_write() as connection:
             declare_topology(connection)
             declare_ingest_queue(connection)
-        with celery_app.connection_for_read(heartbeat=settings.CELERY["broker_heartbeat"]) as connection:
+        with celery_app.connection_for_read(heartbeat=settings.BROKER_HEARTBEAT_S) as connection:
             consumer = AmqpIngestConsumer(connection, prefetch_count=prefetch)
             consumer.install_signal_handlers()
             consumer.run()
