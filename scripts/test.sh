@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Set up whatever is missing (apt packages, .venv) and run the whole test suite:
-# lint, then pytest. The tests start the real services (MariaDB, RabbitMQ + MQTT,
-# GCS emulator) once, on the private test ports of SPEEDCAM_PROFILE=test, and stop
-# them at the end. Extra arguments go to pytest, e.g. ./scripts/test.sh -k pipeline
+# Set up whatever is missing (apt packages, .venv) and run the whole test suite, in steps:
+# lint (ruff, import-linter's layer contracts, mypy), the tests, then the fault drills.
+# The tests start the real services (MariaDB, RabbitMQ + MQTT, GCS emulator) once, on the
+# private test ports of SPEEDCAM_PROFILE=test, and stop them at the end; the drills run on
+# their own profile. Extra arguments go to pytest and skip the drill step, e.g.
+#   ./scripts/test.sh -k pipeline       ./scripts/test.sh -m drill   (the drills alone)
 SPEEDCAM_PROFILE=test
 . "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
@@ -32,12 +34,21 @@ ensure_venv test
 log "ruff"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
+log "import-linter"
+"$VENV/bin/lint-imports"
+log "mypy"
+"$VENV/bin/mypy"
 
+run_pytest() {
+  local status=0
+  "$PY" -m pytest "$@" || status=$?
+  # pytest exits 5 when nothing was collected: a step that ran no test is a failure here too.
+  [ $status -eq 5 ] && log "pytest collected no tests" && return 1
+  return $status
+}
 log "pytest"
-set +e
-"$PY" -m pytest "$@"
-status=$?
-set -e
-# pytest exits 5 when nothing was collected: a suite that ran no test is a failure here too.
-[ $status -eq 5 ] && log "pytest collected no tests" && exit 1
-exit $status
+run_pytest "$@"
+if [ $# -eq 0 ]; then
+  log "pytest: fault drills"
+  run_pytest -m drill
+fi

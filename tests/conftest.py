@@ -6,9 +6,13 @@ pytest-django creates the four test databases. `pipeline` then starts the real
 role processes against those databases: the MQTT subscriber, the OCR worker in
 the prefork pool and the alert worker in the gevent pool.
 
-Tests that need the real databases mark themselves with
-`pytest.mark.django_db(transaction=True, databases="__all__")`: their writes are
-committed (so the worker processes see them) and flushed afterwards.
+Three tiers:
+- pure logic: no marks, no services;
+- in-process on the real databases: `pytest.mark.django_db(databases="__all__")`, each
+  test rolled back (API, selectors, services);
+- with other processes or connections: `transaction=True`, the writes committed so the
+  worker processes (or racing threads) see them, and flushed afterwards.
+The fault drills (`-m drill`) run apart: scripts/test.sh runs them as their own step.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.processes import Pipeline
-from tests.support.services import TestServices
+from harness.processes import Pipeline
+from harness.services import TestServices
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.support.services import REPO_ROOT, documented_settings
+from harness.services import REPO_ROOT, documented_settings
 
 
 def _compose_command() -> list[str] | None:

@@ -25,8 +25,8 @@ import pytest
 import yaml
 
 from backend.messaging.topology import INGEST_QUEUE
-from tests.support.processes import Pipeline, RoleProcess
-from tests.support.services import REPO_ROOT, free_port
+from harness.processes import Pipeline, RoleProcess
+from harness.services import REPO_ROOT, free_port
 
 # The roles need the test databases to exist (created for the marked tests only).
 pytestmark = pytest.mark.django_db(databases="__all__")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.services import REPO_ROOT
+from harness.services import REPO_ROOT
 
 REQUIREMENTS = REPO_ROOT / "requirements"
 LOCKED_ROLES = ("main", "ocr", "alert", "edge", "test")

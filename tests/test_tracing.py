@@ -20,9 +20,9 @@ from edge.forwarder import Forwarder
 from edge.sample import render_snapshot
 from edge.spool import Spool
 from edge.uplink import Uplink
+from harness.processes import wait_for
 from tests.support.events import register_test_camera
 from tests.support.pipeline import events_for, wait_detection, wait_notification
-from tests.support.processes import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / ".state" / "screenshots"

@@ -7,9 +7,9 @@ import urllib.request
 import pytest
 
 from backend.vehicles.models import Vehicle
+from harness.processes import ALERT_METRICS_PORT, OCR_METRICS_PORT, scrape, wait_for
 from tests.support.events import encode, publish_detections, uploaded_event
 from tests.support.pipeline import wait_detection, wait_notification
-from tests.support.processes import ALERT_METRICS_PORT, OCR_METRICS_PORT, scrape, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.support.services import REPO_ROOT
+from harness.services import REPO_ROOT
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -41,27 +42,23 @@ def send_violation_alert(detection_id: int, *, sender: PushSender) -> None:
         raise DetectionNotReady(f"detection {detection_id} is not completed")
     if detection.needs_review:  # whatever sent this task: no push before a person decides
         raise DetectionNotReady(f"detection {detection_id} waits for review: {detection.review_reason}")
-    event_id = detection.event_id
     vehicle = vehicle_by_id(detection.vehicle_id) if detection.vehicle_id else None
     if vehicle is None:
         notification_services.record_skipped(
-            detection_id=detection_id, event_id=event_id, reason="no registered vehicle matched the plate"
+            detection_id=detection_id, reason="no registered vehicle matched the plate"
         )
         metrics.PUSHES.labels("skipped_no_vehicle").inc()
         return
     if not vehicle.fcm_token:
-        notification_services.record_skipped(
-            detection_id=detection_id, event_id=event_id, reason="vehicle has no FCM token"
-        )
+        notification_services.record_skipped(detection_id=detection_id, reason="vehicle has no FCM token")
         metrics.PUSHES.labels("skipped_no_token").inc()
         return
     message = violation_message(detection, plate=vehicle.plate_number, token=vehicle.fcm_token)
-    trace_attributes = {"event_id": event_id, "detection_id": detection_id}
+    trace_attributes: dict[str, Any] = {"event_id": detection.event_id, "detection_id": detection_id}
     try:
         with tracing.span("alert claim", **trace_attributes):
             claim = notification_services.claim_violation_alert(
                 detection_id=detection_id,
-                event_id=event_id,
                 fcm_token=message.token,
                 title=message.title,
                 body=message.body,
@@ -69,7 +66,7 @@ def send_violation_alert(detection_id: int, *, sender: PushSender) -> None:
     except notification_services.ClaimHeld as held:
         if held.age_s < settings.ALERT_CLAIM_STALE_S:
             raise
-        notification_services.fail_abandoned_claim(held, event_id=event_id)
+        notification_services.fail_abandoned_claim(held)
         return
     if claim is None:
         return
@@ -77,26 +74,26 @@ def send_violation_alert(detection_id: int, *, sender: PushSender) -> None:
         with tracing.span("alert push", **trace_attributes):  # FCM's HTTP call is its child
             provider_message_id = sender.send(message)
     except PermanentPushError as error:
-        notification_services.record_failed(claim, event_id=event_id, error=str(error))
+        notification_services.record_failed(claim, error=str(error))
         metrics.PUSHES.labels("rejected_token" if error.retire_token else "rejected").inc()
         if error.retire_token:
-            announce_token_retired(vehicle, reason=str(error), event_id=event_id)
+            announce_token_retired(vehicle, reason=str(error))
         return
     except UnknownOutcomePushError as error:
-        notification_services.record_failed(claim, event_id=event_id, error=f"{Notification.DELIVERY_UNKNOWN}: {error}")
+        notification_services.record_failed(claim, error=f"{Notification.DELIVERY_UNKNOWN}: {error}")
         metrics.PUSHES.labels("delivery_unknown").inc()
         return
     except Exception as error:
-        notification_services.release_for_retry(claim, event_id=event_id, error=f"{type(error).__name__}: {error}")
+        notification_services.release_for_retry(claim, error=f"{type(error).__name__}: {error}")
         metrics.PUSHES.labels("retry").inc()
         raise
     with tracing.span("alert record", **trace_attributes):
-        notification_services.record_sent(claim, event_id=event_id, provider_message_id=provider_message_id)
+        notification_services.record_sent(claim, provider_message_id=provider_message_id)
     metrics.PUSHES.labels("sent").inc()
     metrics.DETECTED_TO_PUSH_SECONDS.observe((timezone.now() - detection.detected_at).total_seconds())
 
 
-def announce_token_retired(vehicle: Vehicle, *, reason: str, event_id: str) -> None:
+def announce_token_retired(vehicle: Vehicle, *, reason: str) -> None:
     """Tell the owner of vehicles_db that this token is dead; the alert role does not write there.
 
     Best effort: if the announcement is lost, the next push to the token fails and
@@ -114,6 +111,4 @@ def announce_token_retired(vehicle: Vehicle, *, reason: str, event_id: str) -> N
     except MqttPublishError as error:
         logger.warning("token retirement not announced: %s", error, extra={"vehicle_id": vehicle.pk})
         return
-    log_transition(
-        logger, "fcm token retirement announced", event_id=event_id, detection_id=None, vehicle_id=vehicle.pk
-    )
+    log_transition(logger, "fcm token retirement announced", vehicle_id=vehicle.pk)

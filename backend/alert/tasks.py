@@ -6,6 +6,7 @@ from django.conf import settings
 from backend.alert import engine
 from backend.alert.senders import TransientPushError
 from backend.alert.services import DetectionNotReady, send_violation_alert
+from backend.common import log_context
 from backend.common.task_policy import reject_invalid_arguments, retry_or_dead_letter
 from backend.contracts.tasks import InvalidTaskArguments, parse_detection_task_args
 from backend.messaging.topology import ALERT_TASK
@@ -31,14 +32,15 @@ def send_notification_task(self, **kwargs: object) -> None:
             on_exhausted=lambda reason: fail_pending_alert(detection_id=args.detection_id, reason=reason),
         )
 
-    try:
-        send_violation_alert(args.detection_id, sender=engine.push_sender())
-    except DetectionNotReady as error:
-        reject_invalid_arguments(self, error)
-    except ClaimHeld as held:
-        # Come back when the holder has either recorded its send or is considered dead.
-        retry_later(held, at_least=settings.ALERT_CLAIM_STALE_S - held.age_s + 0.5)
-    except TransientPushError as error:
-        retry_later(error, at_least=error.retry_after_s or 0.0)
-    except Exception as error:
-        retry_later(error)
+    with log_context.bound(**args.log_fields()):
+        try:
+            send_violation_alert(args.detection_id, sender=engine.push_sender())
+        except DetectionNotReady as error:
+            reject_invalid_arguments(self, error)
+        except ClaimHeld as held:
+            # Come back when the holder has either recorded its send or is considered dead.
+            retry_later(held, at_least=settings.ALERT_CLAIM_STALE_S - held.age_s + 0.5)
+        except TransientPushError as error:
+            retry_later(error, at_least=error.retry_after_s or 0.0)
+        except Exception as error:
+            retry_later(error)

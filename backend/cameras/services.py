@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.cameras.models import Camera
+from backend.common.events_log import log_transition
 from backend.contracts.events import is_camera_id
 
 logger = logging.getLogger(__name__)
@@ -54,9 +55,12 @@ def register_camera(
                 "active": True,
             },
         )
-    logger.info(
+    log_transition(
+        logger,
         "camera registered" if created else "camera updated",
-        extra={"camera_id": camera_id, "location": camera.location, "speed_limit": speed_limit},
+        camera_id=camera_id,
+        location=camera.location,
+        speed_limit=speed_limit,
     )
     return camera, created
 
@@ -64,7 +68,7 @@ def register_camera(
 def deactivate_camera(camera_id: str) -> bool:
     updated = Camera.objects.filter(camera_id=camera_id, active=True).update(active=False, updated_at=timezone.now())
     if updated:
-        logger.warning("camera deactivated", extra={"camera_id": camera_id})
+        log_transition(logger, "camera deactivated", level=logging.WARNING, camera_id=camera_id)
     return bool(updated)
 
 

@@ -133,8 +133,13 @@ class KeepDecisiveSpans(Sampler):
         return f"KeepDecisiveSpans{{{self.delegate.get_description()}}}"
 
 
+# A proxy until configure_tracing sets the provider, then the real tracer: made once, not
+# per span (get_tracer builds a new scope object on every call).
+_TRACER = trace.get_tracer(TRACER_NAME)
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer(TRACER_NAME)
+    return _TRACER
 
 
 def current_traceparent() -> str | None:

@@ -18,6 +18,10 @@ class DetectionTaskArgs(BaseModel):
     detection_id: int = Field(gt=0, strict=True)
     event_id: uuid.UUID | None = None
 
+    def log_fields(self) -> dict[str, Any]:
+        """The ids every log line of this task carries."""
+        return {"detection_id": self.detection_id, "event_id": str(self.event_id) if self.event_id else None}
+
 
 def parse_detection_task_args(kwargs: dict[str, Any]) -> DetectionTaskArgs:
     try:

@@ -178,11 +178,10 @@ def fail_detection(detection_id: int, *, reason: str) -> None:
     Detection.objects.filter(pk=detection_id).exclude(status=Status.COMPLETED).update(
         status=Status.FAILED, error_message=reason[:2000], processed_at=now, updated_at=now
     )
-    event_id = Detection.objects.filter(pk=detection_id).values_list("event_id", flat=True).first()
+    # The task or sweep that failed it bound the detection's event_id to the log context.
     log_transition(
         logger,
         "detection failed",
-        event_id=event_id,
         detection_id=detection_id,
         level=logging.WARNING,
         status=Status.FAILED,

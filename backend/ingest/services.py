@@ -13,7 +13,8 @@ from django.utils import timezone
 from backend.cameras.models import Camera
 from backend.cameras.selectors import camera_by_id
 from backend.cameras.services import note_activity, record_camera_seen
-from backend.common import tracing
+from backend.common import log_context, tracing
+from backend.common.events_log import log_transition
 from backend.contracts.events import (
     DetectionNewEvent,
     EventRejected,
@@ -56,19 +57,23 @@ def handle_detection_new(payload: bytes, camera_id: str | None) -> Outcome:
         now=timezone.now(),
         max_age=timedelta(seconds=settings.INGEST_MAX_EVENT_AGE_S),
     )
-    _check_against_registry(event, camera)
-    with tracing.span(
-        "ingest detections/new", parent=event.traceparent, event_id=str(event.event_id), camera_id=camera.camera_id
-    ) as span:
-        detection, created = detection_services.register_detection(
-            event, location=camera.location, speed_limit=camera.speed_limit, traceparent=tracing.current_traceparent()
-        )
-        span.set_attribute("speedcam.detection_id", detection.pk)
-        note_activity(camera)
-        if detection.ocr_dispatched_at is not None:
-            return Outcome.DUPLICATE
-        hand_to_ocr(detection)  # the task's headers carry this span's context
-        return Outcome.CREATED if created else Outcome.REDISPATCHED
+    with log_context.bound(event_id=str(event.event_id), camera_id=camera.camera_id):
+        _check_against_registry(event, camera)
+        with tracing.span(
+            "ingest detections/new", parent=event.traceparent, event_id=str(event.event_id), camera_id=camera.camera_id
+        ) as span:
+            detection, created = detection_services.register_detection(
+                event,
+                location=camera.location,
+                speed_limit=camera.speed_limit,
+                traceparent=tracing.current_traceparent(),
+            )
+            span.set_attribute("speedcam.detection_id", detection.pk)
+            note_activity(camera)
+            if detection.ocr_dispatched_at is not None:
+                return Outcome.DUPLICATE
+            hand_to_ocr(detection)  # the task's headers carry this span's context
+            return Outcome.CREATED if created else Outcome.REDISPATCHED
 
 
 def _registered_camera(camera_id: str | None) -> Camera:
@@ -103,8 +108,6 @@ def _check_against_registry(event: DetectionNewEvent, camera: Camera) -> None:
         logger.warning(
             "camera payload disagrees with the registry; the registry's values are used",
             extra={
-                "event_id": str(event.event_id),
-                "camera_id": camera.camera_id,
                 "payload_location": event.location,
                 "payload_speed_limit": event.speed_limit,
                 "registry_location": camera.location,
@@ -126,18 +129,18 @@ def handle_detection_completed(payload: bytes, camera_id: str | None = None) -> 
             "unknown_detection",
             f"no detection {event.detection_id} with event_id {event.event_id}",
         )
-    with tracing.span(
-        "ingest detections/completed",
-        parent=event.traceparent,
-        event_id=detection.event_id,
-        detection_id=detection.pk,
+    with (
+        log_context.bound(event_id=detection.event_id, detection_id=detection.pk),
+        tracing.span(
+            "ingest detections/completed",
+            parent=event.traceparent,
+            event_id=detection.event_id,
+            detection_id=detection.pk,
+        ),
     ):
         if detection.needs_review:
             # A person checks the read first; the admin's "Reviewed" action sends the alert then.
-            logger.info(
-                "alert withheld: detection needs review",
-                extra={"event_id": detection.event_id, "detection_id": detection.pk, "reason": detection.review_reason},
-            )
+            log_transition(logger, "alert withheld: detection needs review", reason=detection.review_reason)
             return Outcome.REVIEW_REQUIRED
         hand_to_alert(detection)
         return Outcome.ALERT_DISPATCHED
@@ -147,9 +150,11 @@ def handle_fcm_token_retired(payload: bytes, camera_id: str | None = None) -> Ou
     """The alert worker found a dead token: clear it on the vehicle (main owns vehicles_db)."""
     event = parse_fcm_token_retired(payload)
     cleared = retire_fcm_token(vehicle_id=event.vehicle_id, fcm_token=event.fcm_token)
-    logger.info(
+    log_transition(
+        logger,
         "fcm token retired" if cleared else "fcm token retirement ignored: token already replaced",
-        extra={"vehicle_id": event.vehicle_id, "reason": event.reason},
+        vehicle_id=event.vehicle_id,
+        reason=event.reason,
     )
     return Outcome.TOKEN_RETIRED if cleared else Outcome.TOKEN_ALREADY_REPLACED
 
@@ -166,5 +171,5 @@ def handle_camera_status(payload: bytes, camera_id: str | None) -> Outcome:
     for counter, value in status.counters.items():
         CAMERA_REPORTED.labels(camera_id=camera.camera_id, counter=counter).set(value)
     if status.state == Camera.State.OFFLINE:
-        logger.warning("camera went offline", extra={"camera_id": camera.camera_id})
+        log_transition(logger, "camera went offline", level=logging.WARNING, camera_id=camera.camera_id)
     return Outcome.CAMERA_SEEN

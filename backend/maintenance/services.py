@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
+from backend.common import log_context
+from backend.common.events_log import log_transition
 from backend.common.gcs import delete_object
 from backend.detections import selectors as detection_selectors
 from backend.detections import services as detection_services
@@ -58,7 +60,7 @@ class _Run:
             summary=dict(self.counts),
             details=self.ids,
         )
-        logger.info(f"{self.job} run finished", extra={"job": self.job, "summary": run.summary})
+        logger.info("%s run finished", self.job, extra={"job": self.job, "summary": run.summary})
         return run
 
 
@@ -81,7 +83,7 @@ def _run_exclusively(job: str, lock: str, body: Callable[[_Run], None]) -> Maint
     """Run one job under its named lock, timed and recorded; None when another run holds it."""
     with _exclusive(lock) as acquired:
         if not acquired:
-            logger.info(f"{job} skipped: another run is in progress")
+            logger.info("%s skipped: another run is in progress", job, extra={"job": job})
             return None
         started = time.monotonic()
         run = _Run(job)
@@ -125,21 +127,23 @@ def _sweep_ocr(run: _Run, *, cutoff: datetime) -> None:
 
     for batch in _batches(fetch, settings.SWEEP_BATCH_SIZE):
         for detection in batch:
-            if detection.sweep_count >= settings.SWEEP_MAX_ATTEMPTS:
-                detection_services.fail_detection(
-                    detection.pk,
-                    reason=f"stuck in {detection.status}: re-dispatched {detection.sweep_count} times without a result",
-                )
-                run.record("ocr_given_up", detection.pk)
-                continue
-            detection_services.count_redispatch(detection)
-            with linked_to_its_trace("sweeper re-dispatch to ocr", detection):
-                hand_to_ocr(detection)
-            run.record("ocr_redispatched", detection.pk)
-            logger.warning(
-                "stale detection re-dispatched to OCR",
-                extra={"event_id": detection.event_id, "detection_id": detection.pk, "status": detection.status},
-            )
+            with log_context.bound(event_id=detection.event_id, detection_id=detection.pk):
+                _sweep_one_ocr(run, detection)
+
+
+def _sweep_one_ocr(run: _Run, detection: Detection) -> None:
+    if detection.sweep_count >= settings.SWEEP_MAX_ATTEMPTS:
+        detection_services.fail_detection(
+            detection.pk,
+            reason=f"stuck in {detection.status}: re-dispatched {detection.sweep_count} times without a result",
+        )
+        run.record("ocr_given_up", detection.pk)
+        return
+    detection_services.count_redispatch(detection)
+    with linked_to_its_trace("sweeper re-dispatch to ocr", detection):
+        hand_to_ocr(detection)
+    run.record("ocr_redispatched", detection.pk)
+    log_transition(logger, "stale detection re-dispatched to OCR", level=logging.WARNING, status=detection.status)
 
 
 def _sweep_alerts(run: _Run, *, cutoff: datetime) -> None:
@@ -157,22 +161,21 @@ def _sweep_alerts(run: _Run, *, cutoff: datetime) -> None:
                 continue
             if notification is not None and notification.updated_at >= cutoff:
                 continue  # being worked on (a retry is scheduled): leave it alone
-            if detection.sweep_count >= settings.SWEEP_MAX_ATTEMPTS:
-                settled.append(detection.pk)
-                run.record("alerts_given_up", detection.pk)
-                logger.error(
-                    "alert given up after re-dispatches: resend from the admin once the cause is fixed",
-                    extra={"event_id": detection.event_id, "detection_id": detection.pk},
-                )
-                continue
-            detection_services.count_redispatch(detection)
-            with linked_to_its_trace("sweeper re-dispatch to alert", detection):
-                hand_to_alert(detection)
-            run.record("alerts_redispatched", detection.pk)
-            logger.warning(
-                "stale alert re-dispatched",
-                extra={"event_id": detection.event_id, "detection_id": detection.pk},
-            )
+            with log_context.bound(event_id=detection.event_id, detection_id=detection.pk):
+                if detection.sweep_count >= settings.SWEEP_MAX_ATTEMPTS:
+                    settled.append(detection.pk)
+                    run.record("alerts_given_up", detection.pk)
+                    log_transition(
+                        logger,
+                        "alert given up after re-dispatches: resend from the admin once the cause is fixed",
+                        level=logging.ERROR,
+                    )
+                    continue
+                detection_services.count_redispatch(detection)
+                with linked_to_its_trace("sweeper re-dispatch to alert", detection):
+                    hand_to_alert(detection)
+                run.record("alerts_redispatched", detection.pk)
+                log_transition(logger, "stale alert re-dispatched", level=logging.WARNING)
         run.counts["alerts_settled"] += detection_services.mark_alert_settled(settled)
 
 

@@ -57,9 +57,7 @@ def _notification_for(detection_id: int, **defaults: object) -> Notification:
     return notification
 
 
-def claim_violation_alert(
-    *, detection_id: int, event_id: str | None, fcm_token: str, title: str, body: str
-) -> Claim | None:
+def claim_violation_alert(*, detection_id: int, fcm_token: str, title: str, body: str) -> Claim | None:
     """Take the right to push the alert for this detection.
 
     Returns None when the notification is already final (sent or failed); raises
@@ -91,7 +89,6 @@ def claim_violation_alert(
     log_transition(
         logger,
         "notification claim held elsewhere",
-        event_id=event_id,
         detection_id=detection_id,
         notification_id=notification.pk,
         claim_age_s=round(age_s, 3),
@@ -99,7 +96,7 @@ def claim_violation_alert(
     raise ClaimHeld(notification, age_s)
 
 
-def fail_abandoned_claim(held: ClaimHeld, *, event_id: str | None) -> None:
+def fail_abandoned_claim(held: ClaimHeld) -> None:
     """The claim holder died between send and record: the push may or may not have gone
     out. Never send again; record that the outcome is unknown."""
     notification = held.notification
@@ -113,7 +110,6 @@ def fail_abandoned_claim(held: ClaimHeld, *, event_id: str | None) -> None:
     log_transition(
         logger,
         "notification failed",
-        event_id=event_id,
         detection_id=notification.detection_id,
         notification_id=notification.pk,
         level=logging.WARNING,
@@ -122,7 +118,7 @@ def fail_abandoned_claim(held: ClaimHeld, *, event_id: str | None) -> None:
     )
 
 
-def record_sent(claim: Claim, *, event_id: str | None, provider_message_id: str) -> None:
+def record_sent(claim: Claim, *, provider_message_id: str) -> None:
     now = timezone.now()
     Notification.objects.filter(pk=claim.notification.pk, claim_token=claim.token).update(
         status=Status.SENT,
@@ -135,7 +131,6 @@ def record_sent(claim: Claim, *, event_id: str | None, provider_message_id: str)
     log_transition(
         logger,
         "notification sent",
-        event_id=event_id,
         detection_id=claim.notification.detection_id,
         notification_id=claim.notification.pk,
         status=Status.SENT,
@@ -143,7 +138,7 @@ def record_sent(claim: Claim, *, event_id: str | None, provider_message_id: str)
     )
 
 
-def release_for_retry(claim: Claim, *, event_id: str | None, error: str) -> int:
+def release_for_retry(claim: Claim, *, error: str) -> int:
     """Give the claim back after a send that certainly did not deliver; count the attempt."""
     notification = claim.notification
     retry_count = notification.retry_count + 1
@@ -153,7 +148,6 @@ def release_for_retry(claim: Claim, *, event_id: str | None, error: str) -> int:
     log_transition(
         logger,
         "notification retry",
-        event_id=event_id,
         detection_id=notification.detection_id,
         notification_id=notification.pk,
         level=logging.WARNING,
@@ -163,14 +157,13 @@ def release_for_retry(claim: Claim, *, event_id: str | None, error: str) -> int:
     return retry_count
 
 
-def record_failed(claim: Claim, *, event_id: str | None, error: str) -> None:
+def record_failed(claim: Claim, *, error: str) -> None:
     Notification.objects.filter(pk=claim.notification.pk, claim_token=claim.token).update(
         status=Status.FAILED, claim_token=None, error_message=error[:2000], updated_at=timezone.now()
     )
     log_transition(
         logger,
         "notification failed",
-        event_id=event_id,
         detection_id=claim.notification.detection_id,
         notification_id=claim.notification.pk,
         level=logging.WARNING,
@@ -179,7 +172,7 @@ def record_failed(claim: Claim, *, event_id: str | None, error: str) -> None:
     )
 
 
-def record_skipped(*, detection_id: int, event_id: str | None, reason: str) -> Notification:
+def record_skipped(*, detection_id: int, reason: str) -> Notification:
     """Record that no push is possible for this detection (no vehicle, no token), with why."""
     message = f"skipped: {reason}"
     notification = _notification_for(detection_id, status=Status.FAILED, error_message=message)
@@ -191,7 +184,6 @@ def record_skipped(*, detection_id: int, event_id: str | None, reason: str) -> N
     log_transition(
         logger,
         "notification skipped",
-        event_id=event_id,
         detection_id=detection_id,
         notification_id=notification.pk,
         status=notification.status,
@@ -217,7 +209,6 @@ def fail_pending_alert(*, detection_id: int, reason: str) -> None:
     log_transition(
         logger,
         "notification failed",
-        event_id=None,
         detection_id=detection_id,
         level=logging.WARNING,
         status=Status.FAILED,

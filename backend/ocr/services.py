@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -42,7 +43,7 @@ def process_detection(detection_id: int, *, reader: PlateReader) -> Detection | 
             logger, "ocr skipped: detection already failed", event_id=detection.event_id, detection_id=detection_id
         )
         return None
-    trace_attributes = {"event_id": detection.event_id, "detection_id": detection_id}
+    trace_attributes: dict[str, Any] = {"event_id": detection.event_id, "detection_id": detection_id}
     if detection.status == Detection.Status.PROCESSING:
         with tracing.span("ocr download", **trace_attributes):
             image = fetch_evidence(detection.image_gcs_uri, detection.image_sha256)

@@ -27,7 +27,7 @@ from backend.messaging.dispatch import dispatch_alert
 from backend.messaging.topology import declare_topology
 from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
-from tests.support import workload
+from harness import workload
 
 FCM = os.environ["FCM_ENDPOINT"]
 

@@ -24,9 +24,9 @@ import paho.mqtt.client as mqtt
 
 from backend.contracts.events import detections_new_topic
 from backend.detections.models import Detection
-from tests.support import workload
-from tests.support.roles import Roles
-from tests.support.services import FcmEmulator
+from harness import workload
+from harness.processes import Roles
+from harness.services import FcmEmulator, profile_shell
 
 LOG_DIR = REPO_ROOT / ".state" / "bench" / "logs"
 BASE_ENV = {
@@ -177,6 +177,7 @@ def tracing_overhead(images: dict, rate: float, seconds: float, rounds: int) -> 
     cpu: dict[str, dict[str, float]] = {mode: {} for mode in TRACING_MODES}
     for _ in range(rounds):
         for mode, env in TRACING_MODES.items():
+            fresh_storage()
             roles = run_roles({**LATENCY_ROLES, **(endpoint if mode != "off" else {}), **env})
             try:
                 latency_at(rate, 3, images)  # warm-up: connections, first spans
@@ -229,8 +230,14 @@ def tracing_overhead(images: dict, rate: float, seconds: float, rounds: int) -> 
     return 0
 
 
+def fresh_storage() -> None:
+    """Restart the GCS emulator empty: it keeps every object in memory and its CPU per
+    request grows with them, until it takes a core and stalls uploads for minutes."""
+    profile_shell("bench", "stop_gcs", "start_gcs")
+
+
 def run_roles(overrides: dict[str, str]) -> Roles:
-    roles = Roles(LOG_DIR, {**BASE_ENV, **overrides}, periodic_jobs=False)
+    roles = Roles.from_environment(LOG_DIR, {**BASE_ENV, **overrides}, periodic_jobs=False)
     roles.start()
     return roles
 

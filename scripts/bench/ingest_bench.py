@@ -26,8 +26,7 @@ from kombu import Connection
 from backend.cameras.services import register_camera
 from backend.contracts.events import detections_new_topic
 from backend.messaging.topology import ALL_QUEUES, INGEST_QUEUE, declare_topology
-from tests.support.processes import RoleProcess, scrape
-from tests.support.roles import Roles
+from harness.processes import RoleProcess, Roles, scrape
 
 LOG_DIR = REPO_ROOT / ".state" / "bench" / "logs"
 METRICS_PORTS = (9230, 9231)
@@ -150,7 +149,9 @@ def main() -> int:
     results.append(("raw broker (paho -> paho)", raw_broker_rate(messages)))
 
     # INFO, as in production: a log line per state change is part of the cost.
-    roles = Roles(LOG_DIR, {"INGEST_METRICS_PORT": str(METRICS_PORTS[0]), "LOG_LEVEL": "INFO"}, periodic_jobs=False)
+    roles = Roles.from_environment(
+        LOG_DIR, {"INGEST_METRICS_PORT": str(METRICS_PORTS[0]), "LOG_LEVEL": "INFO"}, periodic_jobs=False
+    )
     roles.start((roles.subscriber,))
     try:
         results.append(("MQTT subscriber x1", ingest_rate(payloads(args.count), [roles.subscriber])))

@@ -20,8 +20,7 @@ django.setup()
 
 from backend.ocr import engine
 from backend.ocr.readers import build_plate_reader
-from tests.support.processes import wait_for
-from tests.support.roles import Roles
+from harness.processes import Roles, wait_for
 
 LOG_DIR = REPO_ROOT / ".state" / "bench" / "logs"
 
@@ -40,7 +39,9 @@ def rss_mb(pid: int) -> float:
 
 def worker_rss() -> tuple[float, float]:
     """(parent, child) RSS of a real OCR worker with one prefork child, once it is ready."""
-    roles = Roles(LOG_DIR, {"OCR_CONCURRENCY": "1", "OCR_METRICS_PORT": "0", "LOG_LEVEL": "INFO"}, periodic_jobs=False)
+    roles = Roles.from_environment(
+        LOG_DIR, {"OCR_CONCURRENCY": "1", "OCR_METRICS_PORT": "0", "LOG_LEVEL": "INFO"}, periodic_jobs=False
+    )
     roles.start((roles.ocr,))
     try:
         # The start script execs celery: its pid is the worker's main process.

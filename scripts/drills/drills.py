@@ -30,10 +30,9 @@ from backend.contracts.events import detections_new_topic
 from backend.detections.evidence_urls import read_evidence
 from backend.detections.models import Detection
 from backend.notifications.models import Notification
-from tests.support import workload
-from tests.support.processes import wait_for
-from tests.support.roles import Roles
-from tests.support.services import FcmEmulator
+from harness import workload
+from harness.processes import Roles, wait_for
+from harness.services import FcmEmulator
 
 DRILLS = (
     "ocr-kill",
@@ -232,7 +231,7 @@ def _drill_camera_publisher(batch: list[dict]) -> Publisher:
 
 def run_drill(name: str, *, count: int, rate: float, timeout: float) -> dict:
     fcm, batch, event_ids = _fresh_batch(count)
-    roles = Roles(LOG_DIR, ROLE_ENV)
+    roles = Roles.from_environment(LOG_DIR, ROLE_ENV)
     roles.start()
     started = time.monotonic()
     fault_at = max(1, count * 3 // 10)
@@ -372,7 +371,7 @@ def run_backup_restore(*, count: int, rate: float, timeout: float) -> dict:
     """Populate through the real pipeline, back up, lose every database and object, restore:
     the API must serve the same violations and every evidence object must be back intact."""
     fcm, batch, event_ids = _fresh_batch(count)
-    roles = Roles(LOG_DIR, ROLE_ENV)
+    roles = Roles.from_environment(LOG_DIR, ROLE_ENV)
     roles.start()
     started = time.monotonic()
     try:
@@ -522,7 +521,7 @@ def run_bad_input(*, hostile: int, valid: int, timeout: float) -> dict:
             limit=60.0,
         )
     )
-    roles = Roles(LOG_DIR, ROLE_ENV, periodic_jobs=False)
+    roles = Roles.from_environment(LOG_DIR, ROLE_ENV, periodic_jobs=False)
     roles.start((roles.subscriber,))
     try:
         # 1. Everything on its own topic, where the broker lets it publish.

@@ -555,3 +555,23 @@ grant_db_roles() {
      DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-backend.config.settings.dev}" \
      "$PY" manage.py db_role_grants --host 127.0.0.1 --host localhost --database-prefix "${1:-}") | mariadb_root
 }
+
+# --- Benchmarks and drills ----------------------------------------------------------
+# run_with_services SCRIPT.py ARGS...: the one wrapper of every benchmark and drill. It
+# starts this profile's services, migrates, runs the script with the services' variables
+# (and any the caller exported), then stops the services unless ARGS has --keep.
+run_with_services() {
+  local script=$1 status=0; shift
+  cd "$REPO_ROOT"
+  ensure_system_packages
+  ensure_venv test
+  start_services >/dev/null
+  set -a; eval "$(service_env)"; set +a
+  export DJANGO_SETTINGS_MODULE=backend.config.settings.dev DJANGO_DEBUG=false SPEEDCAM_SKIP_DOTENV=true \
+    LOG_LEVEL=WARNING
+  migrate_all
+  "$PY" "$script" "$@" || status=$?
+  case " $* " in *" --keep "*) ;; *) stop_services >/dev/null ;; esac
+  return $status
+}
+

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.processes import Pipeline
-from tests.support.services import FcmEmulator
+from harness.processes import Pipeline
+from harness.services import FcmEmulator
 
 
 @pytest.fixture

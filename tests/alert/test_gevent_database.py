@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from tests.support.services import REPO_ROOT, TestServices
+from harness.services import REPO_ROOT, TestServices
 
 PROBE = r"""
 from gevent import monkey; monkey.patch_all()

@@ -12,7 +12,7 @@ import pytest
 
 from backend.alert.messages import PushMessage
 from backend.alert.senders import FirebasePushSender, TransientPushError, UnknownOutcomePushError
-from tests.support.services import REPO_ROOT
+from harness.services import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
 from fcm_emulator import write_service_account

@@ -13,9 +13,9 @@ from backend.messaging.dispatch import dispatch_alert
 from backend.messaging.topology import ALERT_TASK, DLQ_QUEUE
 from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
+from harness.processes import Pipeline, wait_for
+from harness.services import FcmEmulator
 from tests.support.pipeline import registered_violation
-from tests.support.processes import Pipeline, wait_for
-from tests.support.services import FcmEmulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -11,6 +10,7 @@ from rest_framework.test import APIClient
 
 from backend.detections.models import Detection
 from backend.vehicles.models import Vehicle
+from tests.factories import DetectionFactory
 
 
 def _client_for(username: str, role: str) -> APIClient:
@@ -43,19 +43,14 @@ def owner_client() -> APIClient:
 def make_detection() -> Callable[..., Detection]:
     def make(**fields: object) -> Detection:
         defaults = {
-            "event_id": str(uuid.uuid4()),
             "camera_id": "cam-01",
             "location": "서울 강남구 테헤란로 123",
             "detected_speed": 90.0,
             "speed_limit": 60.0,
             "image_gcs_uri": "gs://speedcam-test-images/x.jpg",
-            "image_sha256": "0" * 64,
             "detected_at": datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
-            "status": "completed",
-            "ocr_result": "12가3456",
-            "ocr_confidence": 0.97,
         }
-        return Detection.objects.create(**{**defaults, **fields})
+        return DetectionFactory(**{**defaults, **fields})
 
     return make
 

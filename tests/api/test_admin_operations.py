@@ -13,9 +13,9 @@ from backend.detections.models import Detection
 from backend.messaging import dlq
 from backend.messaging.dispatch import dispatch_alert
 from backend.notifications.models import Notification
+from harness.processes import Pipeline, wait_for
 from tests.support.events import encode, publish_detections, uploaded_event
 from tests.support.pipeline import registered_violation, wait_detection
-from tests.support.processes import Pipeline, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 

@@ -20,8 +20,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from backend.api.roles import Role, assign_role
 from backend.cameras.models import Camera
-from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
+from tests.factories import NotificationFactory
 from tests.support.browser import chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
@@ -73,9 +73,8 @@ def a_busy_day(make_detection) -> None:
             needs_review=index % 7 == 0,
             status="failed" if index % 11 == 0 else "completed",
         )
-        Notification.objects.create(
+        NotificationFactory(
             detection_id=detection.pk,
-            dedupe_key=f"violation:{detection.pk}",
             status="sent" if index % 4 else "failed",
             sent_detection_id=detection.pk if index % 4 else None,
         )

@@ -10,8 +10,8 @@ import urllib.request
 
 import pytest
 
-from tests.support.processes import wait_for
-from tests.support.services import REPO_ROOT, TestServices
+from harness.processes import wait_for
+from harness.services import REPO_ROOT, TestServices
 
 PORT = 5585
 

@@ -9,7 +9,8 @@ from django.test import Client
 from backend.detections.models import Detection
 from backend.vehicles.models import Vehicle
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+# Rolled back after each test: no other process needs to see these rows.
+pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 def test_healthz_answers_without_touching_anything(client: Client) -> None:

@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 
 from backend.notifications.models import Notification
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+# Rolled back after each test: no other process needs to see these rows.
+pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 def test_notifications_list_filters_and_refuses_owners(operator_client: APIClient, owner_client: APIClient) -> None:

@@ -8,7 +8,8 @@ from rest_framework.test import APIClient
 
 from backend.vehicles.models import Vehicle
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+# Rolled back after each test: no other process needs to see these rows.
+pytestmark = pytest.mark.django_db(databases="__all__")
 URL = "/api/v1/vehicles/"
 
 

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 import pytest
 from rest_framework.test import APIClient
 
-from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
 from edge.sample import render_snapshot
+from tests.factories import NotificationFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+# Rolled back after each test: no other process needs to see these rows.
+pytestmark = pytest.mark.django_db(databases="__all__")
 URL = "/api/v1/violations/"
 
 
@@ -74,7 +75,7 @@ def test_vehicle_and_notification_filters(operator_client: APIClient, make_detec
     vehicle = Vehicle.objects.create(plate_number="56라7890")
     matched = make_detection(vehicle_id=vehicle.pk, ocr_result="56라7890")
     notified = make_detection()
-    Notification.objects.create(detection_id=notified.pk, dedupe_key=f"violation:{notified.pk}", status="failed")
+    NotificationFactory(detection_id=notified.pk, status="failed")
     assert _ids(operator_client.get(URL, {"vehicle_id": vehicle.pk})) == [matched.pk]
     assert _ids(operator_client.get(URL, {"has_notification": "true"})) == [notified.pk]
     assert notified.pk not in _ids(operator_client.get(URL, {"has_notification": "false"}))
@@ -114,9 +115,8 @@ def test_detail_joins_vehicle_and_notifications_and_masks_for_operators(
         fcm_token="fcm-token-abcdefghijklmnop",
     )
     detection = make_detection(vehicle_id=vehicle.pk, image_gcs_uri=uri, image_sha256=hashlib.sha256(image).hexdigest())
-    Notification.objects.create(
+    NotificationFactory(
         detection_id=detection.pk,
-        dedupe_key=f"violation:{detection.pk}",
         status="sent",
         sent_detection_id=detection.pk,
         title="[과속 단속] 속도위반 알림",

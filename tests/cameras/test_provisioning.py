@@ -20,9 +20,9 @@ from backend.contracts.events import (
 )
 from backend.detections.models import Detection, RejectedEvent
 from edge.uplink import Uplink
+from harness.processes import wait_for
 from tests.support.events import encode, publish_detections, uploaded_event
 from tests.support.pipeline import wait_detection
-from tests.support.processes import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 LOCATION = "부산 해운대구 센텀중앙로 55"

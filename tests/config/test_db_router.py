@@ -10,7 +10,8 @@ from backend.detections.models import Detection
 from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+# Rolled back after each test: no other process needs to see these rows.
+pytestmark = pytest.mark.django_db(databases="__all__")
 
 OWNED_TABLES = {
     "vehicles_db": "vehicles",

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.support.services import REPO_ROOT, documented_settings
+from harness.services import REPO_ROOT, documented_settings
 
 READERS = re.compile(
     r"\b(?:env\.\w+|integer|positive_int|port|number|positive_float|boolean|choice|text|text_list|repo_path"

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from backend.messaging.topology import ALL_QUEUES
-from tests.support.services import REPO_ROOT, documented_settings
+from harness.services import REPO_ROOT, documented_settings
 
 KUBERNETES_VERSION = "1.31.0"
 K8S = REPO_ROOT / "deploy/k8s"

@@ -8,7 +8,7 @@ import re
 
 import yaml
 
-from tests.support.services import REPO_ROOT
+from harness.services import REPO_ROOT
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker/docker-compose.yml").read_text())
 ALLOY = {name: (REPO_ROOT / "deploy/alloy" / f"{name}.alloy").read_text() for name in ("compose", "kubernetes")}

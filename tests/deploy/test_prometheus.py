@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 
-from tests.support.processes import (
+from harness.processes import (
     ALERT_METRICS_PORT,
     MAINTENANCE_METRICS_PORT,
     OCR_METRICS_PORT,
@@ -24,7 +24,7 @@ from tests.support.processes import (
     Pipeline,
     wait_for,
 )
-from tests.support.services import REPO_ROOT, free_port
+from harness.services import REPO_ROOT, free_port
 
 KIT = REPO_ROOT / "deploy/prometheus"
 pytestmark = pytest.mark.django_db(databases="__all__")

@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.support.processes import RoleProcess, scrape, wait_for
-from tests.support.services import REPO_ROOT, free_port, outside_environment, profile_shell
+from harness.processes import RoleProcess, scrape, wait_for
+from harness.services import REPO_ROOT, free_port, outside_environment, profile_shell
 
 PROFILE = "tls"
 

@@ -12,6 +12,7 @@ from backend.detections.handover import ResendRefused, resend_alert
 from backend.detections.models import Detection
 from backend.maintenance.services import sweep_stale_work
 from backend.notifications.models import Notification
+from tests.factories import NotificationFactory
 from tests.support.pipeline import registered_violation
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -29,9 +30,8 @@ def failed_alert(error: str) -> tuple[Detection, Notification]:
     _, detection = registered_violation()
     settled_at = timezone.now() - timedelta(hours=2)
     Detection.objects.filter(pk=detection.pk).update(alert_dispatched_at=settled_at, alert_settled_at=settled_at)
-    notification = Notification.objects.create(
+    notification = NotificationFactory(
         detection_id=detection.pk,
-        dedupe_key=f"violation:{detection.pk}",
         status="failed",
         error_message=error,
         fcm_token="fcm-token-of-the-owner",

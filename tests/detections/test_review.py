@@ -15,9 +15,9 @@ from backend.detections import review
 from backend.detections.models import Detection
 from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
+from harness.processes import Pipeline
 from tests.support.events import encode, publish_detections, uploaded_event
 from tests.support.pipeline import pushes_to, registered_violation, wait_detection, wait_notification
-from tests.support.processes import Pipeline
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 

@@ -16,10 +16,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from backend.detections.models import Detection
 from backend.vehicles.models import Vehicle
+from harness.processes import Pipeline
 from tests.support.browser import chromium
 from tests.support.events import encode, publish_detections, uploaded_event
 from tests.support.pipeline import pushes_to, wait_detection, wait_notification
-from tests.support.processes import Pipeline
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".state" / "test" / "screenshots"

@@ -11,7 +11,8 @@ from backend.detections.models import Detection
 from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+# Rolled back after each test: no other process needs to see these rows.
+pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 def _detection(event_id: str, status: str, vehicle: Vehicle | None = None) -> Detection:

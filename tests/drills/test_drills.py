@@ -12,9 +12,9 @@ import subprocess
 
 import pytest
 
-from tests.support.services import REPO_ROOT, outside_environment
+from harness.services import REPO_ROOT, outside_environment
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.drill]
 DRILL_COUNT = int(os.environ.get("SPEEDCAM_DRILL_COUNT", "60"))
 HOSTILE_COUNT = int(os.environ.get("SPEEDCAM_HOSTILE_COUNT", "1000"))
 

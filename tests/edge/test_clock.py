@@ -11,7 +11,7 @@ import yaml
 
 from edge.clock import ClockGuard, clock_state, parse_chronyc_tracking, parse_timedatectl
 from edge.synthetic import generate
-from tests.support.services import REPO_ROOT
+from harness.services import REPO_ROOT
 
 CHRONY_SYNCED = """Reference ID    : C0A80001 (192.168.0.1)
 Stratum         : 3

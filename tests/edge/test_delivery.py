@@ -23,10 +23,10 @@ from edge.sample import render_snapshot
 from edge.spool import Spool
 from edge.synthetic import generate
 from edge.uplink import Uplink
+from harness.processes import wait_for
+from harness.services import REPO_ROOT
 from tests.support.events import KST, register_test_camera
 from tests.support.pipeline import wait_detection
-from tests.support.processes import wait_for
-from tests.support.services import REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 

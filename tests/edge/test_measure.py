@@ -19,7 +19,7 @@ import pytest
 
 from edge.measure import find_plate
 from edge.synthetic import SCENARIOS, PinholeCamera, Vehicle, compare, draw_vehicle, generate, render_background
-from tests.support.services import REPO_ROOT
+from harness.services import REPO_ROOT
 
 SCENES = list(SCENARIOS)
 

@@ -7,9 +7,9 @@ import pytest
 from backend.contracts.events import TOPIC_DETECTIONS_NEW
 from backend.detections.models import Detection
 from backend.messaging.topology import INGEST_QUEUE
+from harness.processes import RoleProcess, scrape, wait_for
 from tests.support.events import encode, new_event, publish_detections, uploaded_event
 from tests.support.pipeline import wait_detection
-from tests.support.processes import RoleProcess, scrape, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 PROCESSED = "speedcam_ingest_messages_processed_total"

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from backend.config.celery import app as celery_app
 from backend.messaging import dlq
 from backend.messaging.topology import OCR_QUEUE, OCR_TASK
-from tests.support.processes import Pipeline, wait_for
+from harness.processes import Pipeline, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 

@@ -14,9 +14,9 @@ from backend.contracts.events import (
     detections_new_topic,
 )
 from backend.detections.models import Detection, RejectedEvent
+from harness.processes import wait_for
 from tests.support.events import TEST_BUCKET, TEST_CAMERA, encode, new_event, publish_detections, uploaded_event
 from tests.support.pipeline import wait_detection, wait_notification
-from tests.support.processes import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 REJECTED = "speedcam_ingest_messages_rejected_total"

@@ -13,6 +13,7 @@ from backend.detections.models import Detection
 from backend.detections.selectors import violation_figures
 from backend.maintenance.services import apply_retention
 from backend.notifications.models import Notification
+from tests.factories import NotificationFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
@@ -35,9 +36,8 @@ def violation(
         vehicle_id=vehicle_id,
     )
     if vehicle_id:
-        Notification.objects.create(
+        NotificationFactory(
             detection_id=detection.pk,
-            dedupe_key=f"violation:{detection.pk}",
             fcm_token="token-of-the-owner",
             title="과속 위반 알림",
             body="12가3456 차량이 95km/h로 ...",

@@ -13,11 +13,11 @@ from django.utils import timezone
 from backend.detections.models import Detection
 from backend.maintenance.models import MaintenanceRun
 from backend.maintenance.services import sweep_stale_work
-from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
 from edge.sample import render_snapshot
+from harness.processes import wait_for
+from tests.factories import DetectionFactory, NotificationFactory, PendingDetectionFactory
 from tests.support.pipeline import pushes_to, wait_detection, wait_notification
-from tests.support.processes import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 LATER = timedelta(hours=1)
@@ -60,13 +60,7 @@ def test_a_stranded_detection_is_redispatched_read_and_notified(pipeline) -> Non
 
 
 def test_recent_work_is_left_alone() -> None:
-    Detection.objects.create(
-        event_id=str(uuid.uuid4()),
-        detected_speed=95.0,
-        image_gcs_uri="gs://b/o.jpg",
-        image_sha256="0" * 64,
-        detected_at=timezone.now(),
-    )
+    PendingDetectionFactory(detected_at=timezone.now())
     run = sweep_stale_work()
     assert run is not None and run.summary.get("ocr_redispatched", 0) == 0
 
@@ -99,14 +93,8 @@ def test_a_completed_detection_whose_alert_was_lost_is_notified_once(pipeline) -
 
 
 def test_work_that_never_finishes_is_failed_after_the_attempt_limit(settings) -> None:
-    detection = Detection.objects.create(
-        event_id=str(uuid.uuid4()),
-        detected_speed=95.0,
-        image_gcs_uri="gs://b/o.jpg",
-        image_sha256="0" * 64,
-        detected_at=timezone.now(),
-        status=Detection.Status.PROCESSING,
-        sweep_count=settings.SWEEP_MAX_ATTEMPTS,
+    detection = PendingDetectionFactory(
+        detected_at=timezone.now(), status=Detection.Status.PROCESSING, sweep_count=settings.SWEEP_MAX_ATTEMPTS
     )
     run = sweep_stale_work(now=timezone.now() + LATER)
     assert run is not None and run.details["ocr_given_up"] == [detection.pk]
@@ -116,17 +104,8 @@ def test_work_that_never_finishes_is_failed_after_the_attempt_limit(settings) ->
 
 
 def test_an_alert_in_progress_is_not_redispatched() -> None:
-    detection = Detection.objects.create(
-        event_id=str(uuid.uuid4()),
-        detected_speed=95.0,
-        image_gcs_uri="gs://b/o.jpg",
-        image_sha256="0" * 64,
-        detected_at=timezone.now() - LATER,
-        processed_at=timezone.now() - LATER,
-        status=Detection.Status.COMPLETED,
-        vehicle_id=1,
-    )
-    Notification.objects.create(detection_id=detection.pk, dedupe_key=f"violation:{detection.pk}", status="pending")
+    detection = DetectionFactory(detected_at=timezone.now() - LATER, processed_at=timezone.now() - LATER, vehicle_id=1)
+    NotificationFactory(detection_id=detection.pk, status="pending")
     run = sweep_stale_work()
     assert run is not None and run.summary.get("alerts_redispatched", 0) == 0
 

@@ -20,7 +20,7 @@ from backend.messaging.topology import (
     mqtt_topic,
     ocr_priority,
 )
-from tests.support.services import TestServices
+from harness.services import TestServices
 
 
 @pytest.mark.parametrize(

@@ -28,10 +28,10 @@ def test_sent_guard_must_match_the_status() -> None:
 def test_a_reopened_skip_that_is_still_unsendable_fails_again() -> None:
     from backend.notifications import services
 
-    skipped = services.record_skipped(detection_id=7, event_id=None, reason="vehicle has no FCM token")
+    skipped = services.record_skipped(detection_id=7, reason="vehicle has no FCM token")
     assert skipped.status == "failed"
     assert services.reopen_failed(skipped)
-    again = services.record_skipped(detection_id=7, event_id=None, reason="vehicle has no FCM token")
+    again = services.record_skipped(detection_id=7, reason="vehicle has no FCM token")
     assert again.pk == skipped.pk and again.status == "failed"
     assert again.error_message == "skipped: vehicle has no FCM token"
 

@@ -17,8 +17,8 @@ import pytest
 
 from backend.ocr.plate_model.typeface import LAYOUTS
 from backend.ocr.readers import EasyOcrPlateReader, build_plate_reader
-from tests.support.processes import DB_NAME_VARIABLES
-from tests.support.services import REPO_ROOT
+from harness.processes import DB_NAME_VARIABLES
+from harness.services import REPO_ROOT
 
 DATA = Path(__file__).parent / "data"
 # Measured on the shipped model (README "Reading plates"); the bars sit a little below.

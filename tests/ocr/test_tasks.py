@@ -12,10 +12,10 @@ from PIL import Image
 from backend.config.celery import app as celery_app
 from backend.messaging.topology import DLQ_QUEUE, OCR_QUEUE, OCR_TASK
 from backend.notifications.models import Notification
+from harness.processes import Pipeline, wait_for
+from harness.services import TestServices
 from tests.support.events import encode, new_event, publish_detections, uploaded_event
 from tests.support.pipeline import events_for, wait_detection
-from tests.support.processes import Pipeline, wait_for
-from tests.support.services import TestServices
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from backend.detections.models import Detection
 from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
-from tests.support.processes import Pipeline, wait_for
+from harness.processes import Pipeline, wait_for
+from tests.factories import DetectionFactory, VehicleFactory
 
 
 def detection_for(event_id: str) -> Detection | None:
@@ -48,20 +47,6 @@ def registered_violation(
 ) -> tuple[Vehicle, Detection]:
     """A registered vehicle and a detection of it, read and matched (101 km/h in an 80 zone,
     2026-11-23 01:02:03 UTC). token="auto": a fresh unique FCM token."""
-    token = f"fcm-{uuid.uuid4().hex}" if token == "auto" else token
-    vehicle = Vehicle.objects.create(plate_number=plate, owner_name=owner, fcm_token=token)
-    detection = Detection.objects.create(
-        event_id=str(uuid.uuid4()),
-        detected_speed=101.0,
-        speed_limit=80.0,
-        camera_id="cam-02",
-        location="경부고속도로 서울방향 12km",
-        image_gcs_uri="gs://b/o.jpg",
-        image_sha256="0" * 64,
-        detected_at=datetime(2026, 11, 23, 1, 2, 3, tzinfo=UTC),
-        status=status,
-        ocr_result=plate,
-        ocr_confidence=0.97,
-        vehicle_id=vehicle.pk,
-    )
+    vehicle = VehicleFactory(plate_number=plate, owner_name=owner, **({} if token == "auto" else {"fcm_token": token}))
+    detection = DetectionFactory(status=status, ocr_result=plate, vehicle_id=vehicle.pk)
     return vehicle, detection

@@ -421,7 +421,9 @@ LOGGING = {
         },
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # Every line carries the ids its message or task bound (backend.common.log_context).
+    "filters": {"log_context": {"()": "backend.common.log_context.ContextFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["log_context"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},

@@ -18,7 +18,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from kombu import Connection
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 PROFILE_ENV = {"SPEEDCAM_PROFILE": "test"}
 # What a script run on its own service profile (drills, the TLS profile) takes from this
 # session: not the test profile's service variables (DB_PORT=…), which would point it here.

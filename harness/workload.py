@@ -8,6 +8,7 @@ camera would (ingest refuses evidence outside the camera's prefix).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import uuid
@@ -15,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from django.db import connections
+from google.api_core.exceptions import NotFound
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from kombu import Connection
@@ -24,7 +26,7 @@ from backend.messaging.topology import ALL_QUEUES, declare_topology
 from backend.vehicles.models import Vehicle
 from edge.sample import render_snapshot
 from edge.uplink import evidence_object_name
-from tests.support.services import FcmEmulator
+from harness.services import FcmEmulator
 
 PLATES = [f"{10 + i}가{1000 + i * 7:04d}" for i in range(40)]
 
@@ -41,9 +43,29 @@ def empty_tables() -> None:
             cursor.execute(f"TRUNCATE TABLE {table}")
 
 
+# Evidence uploaded by events() since the last reset: the GCS emulator keeps every object
+# in memory and slows down as they pile up, until a long benchmark stalls on it.
+_uploaded: list[str] = []
+
+
+def delete_uploaded() -> None:
+    bucket = storage.Client(project="speedcam-load", credentials=AnonymousCredentials()).bucket(
+        os.environ["GCS_BUCKET_NAME"]
+    )
+
+    def delete(name: str) -> None:
+        with contextlib.suppress(NotFound):  # retention, or a drill itself, deleted it already
+            bucket.blob(name).delete()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(delete, _uploaded))
+    _uploaded.clear()
+
+
 def reset(*, registered_every: int = 2) -> None:
-    """Empty tables, queues and the FCM record; register every n-th plate."""
+    """Empty tables, queues, the evidence bucket and the FCM record; register every n-th plate."""
     empty_tables()
+    delete_uploaded()
     FcmEmulator(os.environ["FCM_ENDPOINT"]).reset()
     with Connection(os.environ["CELERY_BROKER_URL"]) as connection:
         declare_topology(connection)
@@ -94,4 +116,5 @@ def events(count: int, images: dict[str, tuple[bytes, str]], *, camera_id: str =
         list(
             pool.map(lambda item: bucket.blob(item[0]).upload_from_string(item[1], content_type="image/jpeg"), uploads)
         )
+    _uploaded.extend(name for name, _ in uploads)
     return result

@@ -1,4 +1,4 @@
-"""Real role processes for integration tests, started from the project's entry scripts."""
+"""The role processes, started from the project's entry scripts, for tests, benchmarks and drills."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -14,8 +15,9 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.services import REPO_ROOT, TestServices
+from harness.services import REPO_ROOT, TestServices
 
+SCRIPTS = REPO_ROOT / "scripts"
 SUBSCRIBER_METRICS_PORT = 9218
 OCR_METRICS_PORT = 9219
 ALERT_METRICS_PORT = 9220
@@ -106,15 +108,93 @@ def _celery_ready(process: RoleProcess) -> bool:
 
 
 def _subscriber_ready(process: RoleProcess) -> bool:
-    return "mqtt subscriber subscribed" in process.log_text()
+    text = process.log_text()
+    return "mqtt subscriber subscribed" in text or "amqp ingest consuming" in text
 
 
-class Pipeline:
-    """The subscriber, the OCR worker (prefork) and the alert worker (gevent)."""
+def _beat_ready(process: RoleProcess) -> bool:
+    return "beat: Starting..." in process.log_text()
+
+
+class Roles:
+    """The pipeline's role processes, started from the project's entry scripts: the
+    subscriber, the OCR worker (prefork) and the alert worker (gevent), and with
+    `periodic_jobs` the maintenance worker and beat. Tests (`Pipeline`), benchmarks and
+    drills all run the roles through it."""
+
+    def __init__(self, log_dir: Path, env: dict[str, str], *, periodic_jobs: bool = False) -> None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir = log_dir
+        self.env = env
+        self.subscriber = self.role("subscriber", [str(SCRIPTS / "start_main.sh"), "subscriber"], _subscriber_ready)
+        self.ocr = self.role("ocr-worker", [str(SCRIPTS / "start_ocr_worker.sh")], _celery_ready)
+        self.alert = self.role("alert-worker", [str(SCRIPTS / "start_alert_worker.sh")], _celery_ready)
+        self.all: tuple[RoleProcess, ...] = (self.ocr, self.alert, self.subscriber)
+        if periodic_jobs:
+            self.maintenance, self.beat = self.maintenance_roles()
+            self.all = (self.ocr, self.alert, self.maintenance, self.beat, self.subscriber)
+
+    @classmethod
+    def from_environment(cls, log_dir: Path, overrides: dict[str, str], *, periodic_jobs: bool = True) -> Roles:
+        """The roles on the settings the calling script prepared (a service profile's
+        `service_env`, exported) plus `overrides`: benchmarks and drills."""
+        return cls(log_dir, {**os.environ, **overrides}, periodic_jobs=periodic_jobs)
+
+    def role(self, name: str, command: list[str], ready: Callable[[RoleProcess], bool], **env: str) -> RoleProcess:
+        """A role process on these settings (not started)."""
+        return RoleProcess(name, command, {**self.env, **env}, self.log_dir / f"{name}.log", ready)
+
+    def maintenance_roles(self, **env: str) -> tuple[RoleProcess, RoleProcess]:
+        """The maintenance worker and beat (not started)."""
+        script = str(SCRIPTS / "start_maintenance.sh")
+        schedule = str(self.log_dir / "celerybeat-schedule")
+        worker = self.role("maintenance-worker", [script, "worker"], _celery_ready, **env)
+        beat = self.role("beat", [script, "beat"], _beat_ready, BEAT_SCHEDULE_FILE=schedule, **env)
+        return worker, beat
+
+    def start(self, processes: tuple[RoleProcess, ...] | None = None) -> None:
+        """Start the processes in parallel and wait until each is ready."""
+        processes = processes or self.all
+        errors: list[BaseException] = []
+
+        def start(process: RoleProcess) -> None:
+            try:
+                process.start()
+            except BaseException as error:  # re-raised below, in the caller's thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=start, args=(process,)) for process in processes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            for process in processes:
+                process.stop()
+            raise errors[0]
+
+    def stop(self) -> None:
+        for process in self.all:
+            process.stop()
+
+    @staticmethod
+    def restart(process: RoleProcess, *, pause_s: float = 2.0) -> None:
+        """kill -9 (its whole process group), wait, start again."""
+        process.stop(signal.SIGKILL)
+        time.sleep(pause_s)
+        process.start()
+
+    def all_log_events(self) -> list[dict[str, Any]]:
+        events = [event for process in self.all for event in process.log_events()]
+        return sorted(events, key=lambda event: event.get("created", 0.0))
+
+
+class Pipeline(Roles):
+    """The test session's roles: the test profile's services and pytest's databases, with
+    short retries and timeouts so that failure paths run in seconds."""
 
     def __init__(self, *, services: TestServices, databases: dict[str, str], log_dir: Path) -> None:
         self.services = services
-        self.log_dir = log_dir
         env = {
             **os.environ,
             **services.env,
@@ -142,46 +222,7 @@ class Pipeline:
             "PYTHONUNBUFFERED": "1",
         }
         env.update({DB_NAME_VARIABLES[alias]: name for alias, name in databases.items()})
-        self.env = env
-        scripts = REPO_ROOT / "scripts"
-        self.subscriber = RoleProcess(
-            "subscriber",
-            [str(scripts / "start_main.sh"), "subscriber"],
-            env,
-            log_dir / "subscriber.log",
-            _subscriber_ready,
-        )
-        self.ocr = RoleProcess(
-            "ocr-worker", [str(scripts / "start_ocr_worker.sh")], env, log_dir / "ocr-worker.log", _celery_ready
-        )
-        self.alert = RoleProcess(
-            "alert-worker", [str(scripts / "start_alert_worker.sh")], env, log_dir / "alert-worker.log", _celery_ready
-        )
-
-    def start(self) -> None:
-        self.ocr.start()
-        self.alert.start()
-        self.subscriber.start()
-
-    def stop(self) -> None:
-        for process in (self.subscriber, self.ocr, self.alert):
-            process.stop()
-
-    def all_log_events(self) -> list[dict[str, Any]]:
-        events = [event for process in (self.subscriber, self.ocr, self.alert) for event in process.log_events()]
-        return sorted(events, key=lambda event: event.get("created", 0.0))
-
-    def role(self, name: str, command: list[str], ready: Callable[[RoleProcess], bool], **env: str) -> RoleProcess:
-        """Another role process on this pipeline's settings (not started)."""
-        return RoleProcess(name, command, {**self.env, **env}, self.log_dir / f"{name}.log", ready)
-
-    def maintenance_roles(self, **env: str) -> tuple[RoleProcess, RoleProcess]:
-        """The maintenance worker and beat (not started)."""
-        script = str(REPO_ROOT / "scripts" / "start_maintenance.sh")
-        schedule = str(self.log_dir / "celerybeat-schedule")
-        worker = self.role("maintenance-worker", [script, "worker"], _celery_ready, **env)
-        beat = self.role("beat", [script, "beat"], _beat_ready, BEAT_SCHEDULE_FILE=schedule, **env)
-        return worker, beat
+        super().__init__(log_dir, env)
 
     @staticmethod
     def subscriber_metric(name: str, **labels: str) -> float:
@@ -198,7 +239,3 @@ def scrape(port: int, name: str, **labels: str) -> float:
         for sample in family.samples
         if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
     )
-
-
-def _beat_ready(process: RoleProcess) -> bool:
-    return "beat: Starting..." in process.log_text()
