@@ -30,10 +30,6 @@ def bound(**fields: Any) -> Iterator[None]:
         _fields.reset(token)
 
 
-def current() -> Mapping[str, Any]:
-    return _fields.get()
-
-
 class ContextFilter(logging.Filter):
     """Puts the bound fields on each record, unless the call named them itself."""
 

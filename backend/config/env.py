@@ -95,14 +95,6 @@ def choice(name: str, default: str, choices: set[str]) -> str:
     return value
 
 
-def text(name: str, default: str = "") -> str:
-    return env.str(name, default=default)
-
-
-def text_list(name: str, default: list[str]) -> list[str]:
-    return env.list(name, default=default)
-
-
 def repo_path(name: str, default: str) -> Path:
     """A directory setting; relative paths are relative to the repository root."""
     path = Path(env.str(name, default=default))

@@ -13,7 +13,7 @@ import pytest
 from harness.services import REPO_ROOT, documented_settings
 
 READERS = re.compile(
-    r"\b(?:env\.\w+|integer|positive_int|port|number|positive_float|boolean|choice|text|text_list|repo_path"
+    r"\b(?:env\.\w+|integer|positive_int|port|number|positive_float|boolean|choice|repo_path"
     r'|existing_file|role_text|url|_positive_int|_positive_float|_bool|_choice)\(\s*"([A-Z][A-Z0-9_]+)"'
 )
 
