@@ -102,18 +102,12 @@ CAMERA_ENV="$STATE_DIR/edge/cam-01.env"
   >/dev/null 2>"$STATE_DIR/provision_camera.log" || die "provisioning cam-01 failed: see $STATE_DIR/provision_camera.log"
 operator_token=$("$PY" manage.py create_api_token demo-operator --role operator)
 
-# The roles run this checkout's code: restart any left from an earlier run (data and
-# backing services stay).
-for role in flower beat maintenance-worker web subscriber ocr-worker alert-worker; do stop_role "$role"; done
-GUNICORN_BIND="127.0.0.1:$API_PORT" start_role web scripts/start_main.sh web
-start_role subscriber scripts/start_main.sh subscriber
-start_role ocr-worker scripts/start_ocr_worker.sh
-start_role alert-worker scripts/start_alert_worker.sh
-start_role maintenance-worker scripts/start_maintenance.sh worker
-BEAT_SCHEDULE_FILE="$STATE_DIR/celerybeat-schedule" start_role beat scripts/start_maintenance.sh beat
-FLOWER_ADDRESS=127.0.0.1 FLOWER_PORT="$FLOWER_PORT" FLOWER_BASIC_AUTH="admin:$flower_password" \
-  FLOWER_BROKER_API="http://$RMQ_USER:$RMQ_PASSWORD@127.0.0.1:$RMQ_MGMT_PORT/api/" \
-  start_role flower scripts/start_flower.sh
+# The roles run this checkout's code under supervisord, which restarts one that dies:
+# restart any left from an earlier run (data and backing services stay).
+export GUNICORN_BIND="127.0.0.1:$API_PORT" BEAT_SCHEDULE_FILE="$STATE_DIR/celerybeat-schedule" \
+  FLOWER_ADDRESS=127.0.0.1 FLOWER_PORT="$FLOWER_PORT" FLOWER_BASIC_AUTH="admin:$flower_password" \
+  FLOWER_BROKER_API="http://$RMQ_USER:$RMQ_PASSWORD@127.0.0.1:$RMQ_MGMT_PORT/api/"
+start_roles
 
 wait_for_port "$API_PORT" 30 gunicorn
 wait_for_port "$INGEST_METRICS_PORT" 30 "MQTT subscriber"
@@ -121,8 +115,7 @@ wait_for_port "$FLOWER_PORT" 30 Flower
 for worker in ocr-worker alert-worker maintenance-worker; do
   deadline=$((SECONDS + 60))
   until grep -q "ready\." "$LOG_DIR/$worker.log" 2>/dev/null; do
-    pid_alive "$PID_DIR/$worker.pid" || die "$worker exited: see $LOG_DIR/$worker.log"
-    [ $SECONDS -lt $deadline ] || die "$worker not ready: see $LOG_DIR/$worker.log"
+    [ $SECONDS -lt $deadline ] || die "$worker not ready ($(roles_ctl status "$worker")): see $LOG_DIR/$worker.log"
     sleep 0.3
   done
 done
@@ -160,5 +153,6 @@ SpeedCam is running (settings in ${ENV_FILE#"$REPO_ROOT"/}; logs in ${LOG_DIR#"$
   more samples  ${TLS:+set -a; . ${ENV_FILE#"$REPO_ROOT"/}; set +a; }MQTT_USERNAME=camera-cam-01 MQTT_PASSWORD=\$(sed -n 's/^SPEEDCAM_MQTT_PASSWORD=//p' ${CAMERA_ENV#"$REPO_ROOT"/}) \\
                   .venv/bin/python -m edge sample --count 5
   cameras       .venv/bin/python manage.py provision_camera cam-02 --location "..." --limit 80
+  roles         ./scripts/roles.sh${TLS:+ --tls} status   (supervisorctl: restart ocr-worker, tail -f web, ...)
   stop          ./scripts/down.sh${TLS:+ --tls}
 INFO

@@ -514,30 +514,28 @@ ENV
   done
 }
 
-# --- the SpeedCam roles (processes started from this checkout) ------------------------
+# --- the SpeedCam roles, under supervisord (deploy/supervisor/speedcam.conf) -----------
 
-PID_DIR="$STATE_DIR/pids"
 LOG_DIR="$STATE_DIR/logs"
+RUN_DIR="$STATE_DIR/run"
+SUPERVISOR_CONF="$REPO_ROOT/deploy/supervisor/speedcam.conf"
 
-start_role() {  # name command...
-  local name=$1; shift
-  mkdir -p "$PID_DIR" "$LOG_DIR"
-  if pid_alive "$PID_DIR/$name.pid"; then log "$name already running"; return 0; fi
-  log "starting $name (log: ${LOG_DIR#"$REPO_ROOT"/}/$name.log)"
-  # setsid: the role gets its own process group, so stop_role ends its children too.
-  setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 < /dev/null &
-  echo $! >"$PID_DIR/$name.pid"
+supervisor_paths() { env SPEEDCAM_ROOT="$REPO_ROOT" SPEEDCAM_RUN_DIR="$RUN_DIR" SPEEDCAM_LOG_DIR="$LOG_DIR" "$@"; }
+roles_ctl() { supervisor_paths "$VENV/bin/supervisorctl" -c "$SUPERVISOR_CONF" "$@"; }
+
+start_roles() {  # every role, on this shell's exported environment (restarts running ones)
+  stop_roles
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  log "starting the roles under supervisord (logs: ${LOG_DIR#"$REPO_ROOT"/}/<role>.log)"
+  supervisor_paths "$VENV/bin/supervisord" -c "$SUPERVISOR_CONF"
 }
 
-stop_role() {  # name
-  local pid_file="$PID_DIR/$1.pid" pid
-  pid_alive "$pid_file" || { rm -f "$pid_file"; return 0; }
-  pid=$(cat "$pid_file")
-  log "stopping $1 (pid $pid)"
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  rm -f "$pid_file"
+stop_roles() {  # supervisord stops each role's process group, then exits
+  pid_alive "$RUN_DIR/supervisord.pid" || return 0
+  log "stopping the roles (supervisord)"
+  roles_ctl shutdown >/dev/null || true
+  for _ in $(seq 1 900); do pid_alive "$RUN_DIR/supervisord.pid" || return 0; sleep 0.1; done
+  die "supervisord did not stop: see ${LOG_DIR#"$REPO_ROOT"/}/supervisord.log"
 }
 
 migrate_all() {
