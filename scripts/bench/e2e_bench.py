@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -230,6 +231,56 @@ def tracing_overhead(images: dict, rate: float, seconds: float, rounds: int) -> 
     return 0
 
 
+def profile_roles(images: dict, out: Path, rate: float, seconds: float, output_format: str) -> int:
+    """py-spy profiles of each role (a prefork parent with its children) while `rate`
+    detections per second go through, and the CPU each role used per detection."""
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = {"flamegraph": "svg", "raw": "txt", "speedscope": "json"}[output_format]
+    roles = run_roles(LATENCY_ROLES)
+    try:
+        latency_at(rate, 3, images)  # warm-up
+        spy = str(Path(sys.executable).parent / "py-spy")
+        profilers = [
+            subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--pid",
+                    str(process.process.pid),
+                    "--subprocesses",
+                    "--nonblocking",
+                    "--rate",
+                    "100",
+                    "--format",
+                    output_format,
+                    "--duration",
+                    str(int(seconds) + 2),
+                    "-o",
+                    str(out / f"{process.name}.{suffix}"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for process in roles.all
+        ]
+        time.sleep(1)
+        before = cpu_seconds(roles)
+        run = latency_at(rate, seconds, images)
+        after = cpu_seconds(roles)
+        for profiler in profilers:
+            profiler.wait(timeout=120)
+    finally:
+        roles.stop()
+    cpu_ms = {role: round((after[role] - before[role]) * 1000 / run["count"], 2) for role in after}
+    print(f"\nprofiles at {rate:g} detections/s for {seconds:g} s, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs")
+    print(f"{'role':14} {'CPU ms per detection':>21}   profile")
+    for role, used in cpu_ms.items():
+        print(f"{role:14} {used:21.1f}   {out / f'{role}.{suffix}'}")
+    print(f"push p50 {run['push_p50_ms']:.0f} ms, p99 {run['push_p99_ms']:.0f} ms (py-spy samples the roles meanwhile)")
+    print(json.dumps({"bench": "e2e-profile", "rate": rate, "cpu_ms_per_detection": cpu_ms, "format": output_format}))
+    return 0
+
+
 def fresh_storage() -> None:
     """Restart the GCS emulator empty: it keeps every object in memory and its CPU per
     request grows with them, until it takes a core and stalls uploads for minutes."""
@@ -269,12 +320,19 @@ def main() -> int:
     parser.add_argument("--tracing-rate", type=float, default=20.0, help="offered detections per second for it")
     parser.add_argument("--tracing-rounds", type=int, default=3, help="runs of each mode, alternated")
     parser.add_argument("--tracing-seconds", type=float, default=30.0, help="duration of each run")
+    parser.add_argument(
+        "--profile-only", metavar="DIR", help="only py-spy profiles of each role at --profile-rate, written to DIR"
+    )
+    parser.add_argument("--profile-rate", type=float, default=20.0, help="offered detections per second for them")
+    parser.add_argument("--profile-format", default="flamegraph", choices=["flamegraph", "raw", "speedscope"])
     args = parser.parse_args()
     rates = [float(rate) for rate in args.rates.split(",")]
     images = workload.upload_images()
 
     if args.tracing_only:
         return tracing_overhead(images, args.tracing_rate, args.tracing_seconds, args.tracing_rounds)
+    if args.profile_only:
+        return profile_roles(images, Path(args.profile_only), args.profile_rate, args.seconds, args.profile_format)
 
     # 1. Latency at fixed offered rates: 2 OCR processes, 50 alert greenlets, FCM answers at once.
     roles = run_roles(LATENCY_ROLES)
