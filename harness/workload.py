@@ -48,10 +48,19 @@ def empty_tables() -> None:
 _uploaded: list[str] = []
 
 
-def delete_uploaded() -> None:
-    bucket = storage.Client(project="speedcam-load", credentials=AnonymousCredentials()).bucket(
+def _evidence_bucket() -> storage.Bucket:
+    return storage.Client(project="speedcam-load", credentials=AnonymousCredentials()).bucket(
         os.environ["GCS_BUCKET_NAME"]
     )
+
+
+def forget_uploaded() -> None:
+    """The bucket was emptied another way (the emulator restarted): nothing to delete."""
+    _uploaded.clear()
+
+
+def delete_uploaded() -> None:
+    bucket = _evidence_bucket()
 
     def delete(name: str) -> None:
         with contextlib.suppress(NotFound):  # retention, or a drill itself, deleted it already
@@ -89,9 +98,7 @@ def upload_images() -> dict[str, tuple[bytes, str]]:
 def events(count: int, images: dict[str, tuple[bytes, str]], *, camera_id: str = "cam-load") -> list[dict]:
     """`count` violations of a registered camera, each with its evidence uploaded."""
     register_camera(camera_id, location="시험 도로", speed_limit=60.0, mqtt_username=f"camera-{camera_id}")
-    bucket = storage.Client(project="speedcam-load", credentials=AnonymousCredentials()).bucket(
-        os.environ["GCS_BUCKET_NAME"]
-    )
+    bucket = _evidence_bucket()
     detected_at = datetime.now(UTC)
     result = []
     uploads = []

@@ -6,7 +6,9 @@ ImproperlyConfigured naming the variable, instead of failing on the first messag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -14,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 env = environ.Env()
+T = TypeVar("T")
 
 
 def read_dotenv() -> None:
@@ -22,15 +25,20 @@ def read_dotenv() -> None:
         environ.Env.read_env(REPO_ROOT / ".env", overwrite=False)
 
 
+def _read(name: str, default: T, cast: Callable[..., T], kind: str) -> T:
+    """The variable cast by environ's `cast` reader (int, float); unset: the default."""
+    try:
+        return cast(name, default=default)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be {kind}: {exc}") from exc
+
+
 def integer(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """An integer in [minimum, maximum]; unset or empty: the default (which may depend on
     the process's role)."""
     if not env.str(name, default="").strip():
         return default
-    try:
-        value = env.int(name)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer: {exc}") from exc
+    value = _read(name, default, env.int, "an integer")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         if maximum is None:
             bound = f">= {minimum}"
@@ -48,10 +56,7 @@ def positive_int(name: str, default: int, *, maximum: int | None = None) -> int:
 
 def port(name: str, default: int) -> int:
     """A TCP port to listen on; 0 switches the listener off."""
-    try:
-        value = env.int(name, default=default)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer: {exc}") from exc
+    value = _read(name, default, env.int, "an integer")
     if not 0 <= value <= 65535:
         raise ImproperlyConfigured(f"{name} must be 0..65535 (0: off), got {value}")
     return value
@@ -59,10 +64,7 @@ def port(name: str, default: int) -> int:
 
 def number(name: str, default: float, *, minimum: float = 0.0, maximum: float | None = None) -> float:
     """A number in [minimum, maximum]."""
-    try:
-        value = env.float(name, default=default)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number: {exc}") from exc
+    value = _read(name, default, env.float, "a number")
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"{minimum:g}..{maximum:g}" if maximum is not None else f">= {minimum:g}"
         raise ImproperlyConfigured(f"{name} must be {bound}, got {value}")
@@ -70,10 +72,7 @@ def number(name: str, default: float, *, minimum: float = 0.0, maximum: float | 
 
 
 def positive_float(name: str, default: float) -> float:
-    try:
-        value = env.float(name, default=default)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number: {exc}") from exc
+    value = _read(name, default, env.float, "a number")
     if value <= 0:
         raise ImproperlyConfigured(f"{name} must be > 0, got {value}")
     return value

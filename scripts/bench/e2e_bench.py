@@ -285,6 +285,7 @@ def fresh_storage() -> None:
     """Restart the GCS emulator empty: it keeps every object in memory and its CPU per
     request grows with them, until it takes a core and stalls uploads for minutes."""
     profile_shell("bench", "stop_gcs", "start_gcs")
+    workload.forget_uploaded()  # the restart emptied the bucket: no deletes on the next reset
 
 
 def run_roles(overrides: dict[str, str]) -> Roles:
