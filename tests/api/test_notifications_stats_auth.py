@@ -10,6 +10,8 @@ from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from backend.config.celery import app as celery_app
+from backend.messaging.topology import declare_topology
 from backend.notifications.models import Notification
 
 # Rolled back after each test: no other process needs to see these rows.
@@ -25,10 +27,18 @@ def test_notifications_list_filters_and_refuses_owners(operator_client: APIClien
     assert owner_client.get("/api/v1/notifications/").status_code == 403
 
 
+@pytest.fixture
+def declared_topology(services) -> None:
+    # The workers declare the queues when they start; on a fresh broker with none started yet
+    # there is no dead-letter queue to count, and the figure is rightly null.
+    with celery_app.connection_for_write() as connection:
+        declare_topology(connection)
+
+
 def test_stats_per_local_day_per_camera_and_pipeline(
     operator_client: APIClient,
     make_detection,
-    services,
+    declared_topology,
 ) -> None:
     # 2026-11-22 23:30 UTC is 2026-11-23 08:30 in Seoul.
     make_detection(detected_at=datetime(2026, 11, 22, 23, 30, tzinfo=UTC), camera_id="cam-01")
@@ -42,6 +52,15 @@ def test_stats_per_local_day_per_camera_and_pipeline(
     assert body["pipeline"]["detections"] == {"pending": 1, "processing": 0, "completed": 2, "failed": 1}
     assert body["pipeline"]["notifications"] == {"pending": 0, "sent": 1, "failed": 0}
     assert isinstance(body["pipeline"]["dlq_depth"], int)
+
+
+def test_stats_dlq_depth_is_null_where_the_broker_has_no_such_queue(operator_client: APIClient, services) -> None:
+    with celery_app.connection_for_write() as connection:
+        connection.default_channel.queue_delete("dlq_queue")
+        try:
+            assert operator_client.get("/api/v1/stats").json()["pipeline"]["dlq_depth"] is None
+        finally:
+            declare_topology(connection)  # the workers of later tests dead-letter into it
 
 
 def test_stats_range_is_validated(operator_client: APIClient) -> None:
