@@ -223,6 +223,9 @@ class Pipeline(Roles):
         }
         env.update({DB_NAME_VARIABLES[alias]: name for alias, name in databases.items()})
         super().__init__(log_dir, env)
+        # A database pool smaller than the greenlets: a task that kept its connections
+        # through the push would cap the sends in flight at the pool's size.
+        self.alert.env["DB_POOL_SIZE"] = "4"
 
     @staticmethod
     def subscriber_metric(name: str, **labels: str) -> float:

@@ -53,3 +53,13 @@ def pipeline(
     running.start()
     yield running
     running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _deployment_language() -> Iterator[None]:
+    """The test client's LocaleMiddleware leaves its last request's language active in this
+    thread; each test starts again in the deployment's language (LANGUAGE_CODE)."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()

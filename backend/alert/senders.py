@@ -124,6 +124,37 @@ def classify_firebase_error(error: exceptions.FirebaseError) -> Exception:
     return TransientPushError(label)
 
 
+def fcm_message(message: PushMessage) -> messaging.Message:
+    """The FCM v1 request for a push: high priority on Android, an alert on iOS, both
+    expiring after FCM_TTL_S."""
+    ttl = timedelta(seconds=settings.FCM_TTL_S)
+    with warnings.catch_warnings():
+        # 7.x deprecates Message.token in favour of fid; FCM v1 still takes "token".
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return messaging.Message(
+            token=message.token,
+            notification=messaging.Notification(title=message.title, body=message.body),
+            data=message.data,
+            android=messaging.AndroidConfig(
+                priority="high",
+                ttl=ttl,
+                notification=messaging.AndroidNotification(channel_id=ANDROID_CHANNEL_ID, sound="default"),
+            ),
+            apns=messaging.APNSConfig(
+                headers={
+                    "apns-priority": "10",
+                    "apns-push-type": "alert",
+                    "apns-expiration": str(int((datetime.now(UTC) + ttl).timestamp())),
+                },
+                payload=messaging.APNSPayload(
+                    aps=messaging.Aps(
+                        alert=messaging.ApsAlert(title=message.title, body=message.body), sound="default"
+                    ),
+                ),
+            ),
+        )
+
+
 class FirebasePushSender:
     """Sends through the real firebase-admin SDK, one App per worker process."""
 
@@ -155,34 +186,8 @@ class FirebasePushSender:
         service._client.session.mount(service._fcm_url.split("/v1/")[0], adapter)
 
     def send(self, message: PushMessage) -> str:
-        ttl = timedelta(seconds=settings.FCM_TTL_S)
-        with warnings.catch_warnings():
-            # 7.x deprecates Message.token in favour of fid; FCM v1 still takes "token".
-            warnings.simplefilter("ignore", DeprecationWarning)
-            fcm_message = messaging.Message(
-                token=message.token,
-                notification=messaging.Notification(title=message.title, body=message.body),
-                data=message.data,
-                android=messaging.AndroidConfig(
-                    priority="high",
-                    ttl=ttl,
-                    notification=messaging.AndroidNotification(channel_id=ANDROID_CHANNEL_ID, sound="default"),
-                ),
-                apns=messaging.APNSConfig(
-                    headers={
-                        "apns-priority": "10",
-                        "apns-push-type": "alert",
-                        "apns-expiration": str(int((datetime.now(UTC) + ttl).timestamp())),
-                    },
-                    payload=messaging.APNSPayload(
-                        aps=messaging.Aps(
-                            alert=messaging.ApsAlert(title=message.title, body=message.body), sound="default"
-                        ),
-                    ),
-                ),
-            )
         try:
-            return messaging.send(fcm_message, app=self.app)
+            return messaging.send(fcm_message(message), app=self.app)
         except exceptions.FirebaseError as error:
             raise classify_firebase_error(error) from error
 

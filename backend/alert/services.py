@@ -13,6 +13,7 @@ from backend.alert import metrics
 from backend.alert.messages import violation_message
 from backend.alert.senders import PermanentPushError, PushSender, UnknownOutcomePushError
 from backend.common import tracing
+from backend.common.db import release_pooled_connections
 from backend.common.events_log import log_transition
 from backend.contracts.events import TOPIC_FCM_TOKEN_RETIRED, FcmTokenRetiredEvent
 from backend.detections.models import Detection
@@ -70,6 +71,7 @@ def send_violation_alert(detection_id: int, *, sender: PushSender) -> None:
         return
     if claim is None:
         return
+    release_pooled_connections()  # the push is the long wait: let other greenlets query meanwhile
     try:
         with tracing.span("alert push", **trace_attributes):  # FCM's HTTP call is its child
             provider_message_id = sender.send(message)

@@ -12,7 +12,12 @@ from backend.detections.models import Detection, RejectedEvent
 
 
 def detection_by_id(detection_id: int) -> Detection | None:
-    return Detection.objects.filter(pk=detection_id).first()
+    # get(), not first(): first() orders by pk, and compiling that ORDER BY cost the alert
+    # worker a tenth of its CPU per push.
+    try:
+        return Detection.objects.get(pk=detection_id)
+    except Detection.DoesNotExist:
+        return None
 
 
 def detection_by_event_id(event_id: str) -> Detection | None:

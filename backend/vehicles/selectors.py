@@ -10,7 +10,10 @@ def vehicle_by_plate(plate_number: str) -> Vehicle | None:
 
 
 def vehicle_by_id(vehicle_id: int) -> Vehicle | None:
-    return Vehicle.objects.filter(pk=vehicle_id).first()
+    try:
+        return Vehicle.objects.get(pk=vehicle_id)  # get(): no ORDER BY to compile, as first() adds
+    except Vehicle.DoesNotExist:
+        return None
 
 
 def vehicles_by_ids(vehicle_ids: set[int]) -> dict[int, Vehicle]:

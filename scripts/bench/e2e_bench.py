@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -25,7 +24,7 @@ import paho.mqtt.client as mqtt
 
 from backend.contracts.events import detections_new_topic
 from backend.detections.models import Detection
-from harness import workload
+from harness import profiling, workload
 from harness.processes import Roles
 from harness.services import FcmEmulator, profile_shell
 
@@ -139,20 +138,9 @@ def push_percentiles(to_push: list[float]) -> dict[str, float]:
 
 
 def cpu_seconds(roles: Roles) -> dict[str, float]:
-    """CPU seconds (user + system) each role's processes, children included, have used."""
-    used = {}
-    for process in roles.all:
-        session = process.process.pid  # each role runs in its own session (start_new_session)
-        total = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # the process ended meanwhile
-            if int(fields[3]) == session:  # field 6 of stat, the session id
-                total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
-        used[process.name] = total / os.sysconf("SC_CLK_TCK")
-    return used
+    """CPU seconds each role's processes, children included, have used (each role runs in
+    its own session)."""
+    return profiling.cpu_seconds({process.name: profiling.in_session(process.process.pid) for process in roles.all})
 
 
 # What the modes are judged on: the settings the project ships (compose, Kubernetes,
@@ -235,31 +223,16 @@ def profile_roles(images: dict, out: Path, rate: float, seconds: float, output_f
     """py-spy profiles of each role (a prefork parent with its children) while `rate`
     detections per second go through, and the CPU each role used per detection."""
     out.mkdir(parents=True, exist_ok=True)
-    suffix = {"flamegraph": "svg", "raw": "txt", "speedscope": "json"}[output_format]
+    suffix = profiling.SUFFIX[output_format]
     roles = run_roles(LATENCY_ROLES)
     try:
         latency_at(rate, 3, images)  # warm-up
-        spy = str(Path(sys.executable).parent / "py-spy")
         profilers = [
-            subprocess.Popen(
-                [
-                    spy,
-                    "record",
-                    "--pid",
-                    str(process.process.pid),
-                    "--subprocesses",
-                    "--nonblocking",
-                    "--rate",
-                    "100",
-                    "--format",
-                    output_format,
-                    "--duration",
-                    str(int(seconds) + 2),
-                    "-o",
-                    str(out / f"{process.name}.{suffix}"),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+            profiling.record(
+                process.process.pid,
+                out / f"{process.name}.{suffix}",
+                seconds=seconds + 2,
+                output_format=output_format,
             )
             for process in roles.all
         ]

@@ -34,6 +34,15 @@ def test_models_route_to_their_own_database() -> None:
     assert router.db_for_write(User) == "default"
 
 
+def test_every_connection_reads_committed_in_strict_mode_and_utc() -> None:
+    for alias in connections:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT @@SESSION.tx_isolation, @@SESSION.sql_mode, @@SESSION.time_zone")
+            isolation, sql_mode, time_zone = cursor.fetchone()
+        assert (isolation, time_zone) == ("READ-COMMITTED", "+00:00"), alias
+        assert "STRICT_TRANS_TABLES" in sql_mode, alias
+
+
 def test_each_table_exists_only_in_its_database() -> None:
     for alias, table in OWNED_TABLES.items():
         assert table in _tables(alias)
