@@ -83,5 +83,5 @@ SERVICES = {
     "MariaDB": command_has("mariadbd"),
     "RabbitMQ": command_has("beam.smp"),
     "FCM emulator": command_has("fcm_emulator.py"),
-    "GCS emulator": command_has("gcp-storage-emulator"),
+    "GCS emulator": command_has("gcs_emulator.py", "gcp-storage-emulator"),
 }

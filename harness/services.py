@@ -183,6 +183,10 @@ class FcmEmulator:
     def state(self) -> dict[str, Any]:
         return json.load(urllib.request.urlopen(f"{self.base_url}/_control/messages", timeout=10))
 
+    def summary(self) -> dict[str, Any]:
+        """The counts alone (accepted, refused, in flight...): cheap to poll."""
+        return json.load(urllib.request.urlopen(f"{self.base_url}/_control/summary", timeout=10))
+
     def messages_to(self, token: str) -> list[dict[str, Any]]:
         return [m["message"] for m in self.state()["messages"] if m["message"].get("token") == token]
 

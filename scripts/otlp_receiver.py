@@ -197,6 +197,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class ReceiverServer(ThreadingHTTPServer):
+    request_queue_size = 256  # a burst of exports must not wait a second for a dropped SYN
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int]) -> None:

@@ -128,6 +128,21 @@ def check_configuration() -> None:
             )
 
 
+def preload_runtime() -> None:
+    """Import the real engine's runtime (torch, EasyOCR) in the prefork parent, before it
+    forks: its pages are then shared by the children copy-on-write instead of private to
+    each (measured: an OCR child held 402 MiB of its own, the model being 1 MiB of it).
+    No model is built and no torch thread started here: that happens in each child."""
+    if settings.OCR_MOCK:
+        return
+    import gc
+
+    import easyocr  # noqa: F401
+    import torch  # noqa: F401
+
+    gc.freeze()  # keep the collector from touching (and so copying) the shared objects
+
+
 def build_plate_reader(*, warm_up: bool = True) -> PlateReader:
     """Build the configured reader. Called once per worker process, never per task."""
     check_configuration()

@@ -15,10 +15,11 @@ from backend.common import worker_metrics  # noqa: E402
 from backend.config.celery import app  # noqa: E402
 from backend.messaging.topology import OCR_QUEUE  # noqa: E402
 from backend.ocr import engine, tasks  # noqa: E402,F401  (registers the task)
-from backend.ocr.readers import check_configuration  # noqa: E402
+from backend.ocr.readers import check_configuration, preload_runtime  # noqa: E402
 
 # Fail here, before Celery starts: errors raised in worker signal handlers are only logged.
 check_configuration()
+preload_runtime()  # before the fork: the children share torch's pages
 
 
 @worker_init.connect

@@ -89,26 +89,26 @@ class Publisher:
 
 def wait_pushes(expected: int, timeout: float = 300) -> list[dict]:
     deadline = time.monotonic() + timeout
-    while True:
-        messages = FCM.state()["messages"]
-        if len(messages) >= expected:
-            return messages
+    while (accepted := FCM.summary()["accepted"]) < expected:  # the counts: cheap next to the roles
         if time.monotonic() > deadline:
-            raise AssertionError(f"only {len(messages)} of {expected} pushes after {timeout} s")
+            raise AssertionError(f"only {accepted} of {expected} pushes after {timeout} s")
         time.sleep(0.2)
+    return FCM.state()["messages"]
 
 
-def latencies(sent_at: dict[str, float], messages: list[dict]) -> tuple[list[float], list[float]]:
-    """(publish -> plate read, publish -> push accepted) in milliseconds."""
+def latencies(sent_at: dict[str, float], messages: list[dict]) -> tuple[list[float], list[float], list[float]]:
+    """(publish -> stored by ingest, publish -> plate read, publish -> push accepted) in ms."""
     detections = {
-        d["id"]: d for d in Detection.objects.filter(event_id__in=sent_at).values("id", "event_id", "processed_at")
+        d["id"]: d
+        for d in Detection.objects.filter(event_id__in=sent_at).values("id", "event_id", "created_at", "processed_at")
     }
+    to_stored = [(d["created_at"].timestamp() - sent_at[d["event_id"]]) * 1000 for d in detections.values()]
     to_read = [(d["processed_at"].timestamp() - sent_at[d["event_id"]]) * 1000 for d in detections.values()]
     to_push = [
         (m["received_at"] - sent_at[detections[int(m["message"]["data"]["detection_id"])]["event_id"]]) * 1000
         for m in messages
     ]
-    return to_read, to_push
+    return to_stored, to_read, to_push
 
 
 LATENCY_ROLES = {"OCR_CONCURRENCY": "2", "ALERT_CONCURRENCY": "50"}
@@ -122,11 +122,14 @@ def latency_at(rate: float, seconds: float, images: dict) -> dict:
     sent_at = publisher.publish(workload.events(count, images), rate=rate)
     messages = wait_pushes(count)
     publisher.close()
-    to_read, to_push = latencies(sent_at, messages)
+    to_stored, to_read, to_push = latencies(sent_at, messages)
     return {
         "rate": rate,
         "count": count,
+        "stored_p50_ms": round(percentile(to_stored, 0.5), 1),
+        "stored_p99_ms": round(percentile(to_stored, 0.99), 1),
         "read_p50_ms": round(percentile(to_read, 0.5), 1),
+        "read_p99_ms": round(percentile(to_read, 0.99), 1),
         **push_percentiles(to_push),
         "push_mean_ms": round(statistics.fmean(to_push), 1),
         "push_ms": to_push,
@@ -219,6 +222,63 @@ def tracing_overhead(images: dict, rate: float, seconds: float, rounds: int) -> 
     return 0
 
 
+def knee(images: dict, rates: list[float], seconds: float, fcm_latency_ms: float, ocr_processes: int) -> int:
+    """Latency at rising offered rates with FCM answering after `fcm_latency_ms`, and the
+    cores each role and each backing service used meanwhile: where the pipeline saturates,
+    and which process first."""
+    roles = run_roles({**LATENCY_ROLES, "OCR_CONCURRENCY": str(ocr_processes)})
+    FCM.configure(latency_ms=fcm_latency_ms)
+    groups = {
+        **{process.name: profiling.in_session(process.process.pid) for process in roles.all},
+        **profiling.SERVICES,
+        "this benchmark": profiling.in_session(os.getsid(0)),
+    }
+    rows = []
+    try:
+        for rate in rates:
+            fresh_storage()
+            before, busy, started = profiling.cpu_seconds(groups), profiling.machine_busy_seconds(), time.monotonic()
+            row = latency_at(rate, seconds, images)
+            wall = time.monotonic() - started
+            after = profiling.cpu_seconds(groups)
+            del row["push_ms"]
+            row["cores"] = {name: round((after[name] - before[name]) / wall, 2) for name in groups}
+            row["machine_busy"] = round((profiling.machine_busy_seconds() - busy) / wall / os.cpu_count(), 3)
+            row["p99_within_goal"] = row["push_p99_ms"] < 500
+            rows.append(row)
+    finally:
+        roles.stop()
+    print(
+        f"\nthe knee: FCM at {fcm_latency_ms:g} ms, {ocr_processes} OCR processes, {seconds:g} s per rate, "
+        f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs"
+    )
+    names = list(groups)
+    print(
+        f"{'offered/s':>9} {'push p50':>9} {'p99':>8} {'busy':>5}  " + "  ".join(f"{name[:12]:>12}" for name in names)
+    )
+    for row in rows:
+        cores = "  ".join(f"{row['cores'][name]:12.2f}" for name in names)
+        print(
+            f"{row['rate']:9g} {row['stored_p99_ms']:8.0f}ms {row['read_p99_ms']:7.0f}ms "
+            f"{row['push_p50_ms']:7.0f}ms {row['push_p99_ms']:6.0f}ms "
+            f"{row['machine_busy']:5.0%}  {cores}"
+        )
+    print("(cores: CPU seconds per second of each process group; the machine has", os.cpu_count(), "cores)")
+    print(
+        json.dumps(
+            {
+                "bench": "e2e-knee",
+                "fcm_latency_ms": fcm_latency_ms,
+                "ocr_processes": ocr_processes,
+                "seconds": seconds,
+                "p99_ms": {str(row["rate"]): row["push_p99_ms"] for row in rows},
+                "rows": rows,
+            }
+        )
+    )
+    return 0
+
+
 def profile_roles(images: dict, out: Path, rate: float, seconds: float, output_format: str) -> int:
     """py-spy profiles of each role (a prefork parent with its children) while `rate`
     detections per second go through, and the CPU each role used per detection."""
@@ -299,12 +359,20 @@ def main() -> int:
     )
     parser.add_argument("--profile-rate", type=float, default=20.0, help="offered detections per second for them")
     parser.add_argument("--profile-format", default="flamegraph", choices=["flamegraph", "raw", "speedscope"])
+    parser.add_argument(
+        "--knee-only", metavar="RATES", help="only latency and cores per process at these rates, e.g. 30,40,50,60"
+    )
+    parser.add_argument("--fcm-latency-ms", type=float, default=50.0, help="FCM's answer time in --knee-only")
+    parser.add_argument("--ocr-processes", type=int, default=2, help="OCR worker processes in --knee-only")
     args = parser.parse_args()
     rates = [float(rate) for rate in args.rates.split(",")]
     images = workload.upload_images()
 
     if args.tracing_only:
         return tracing_overhead(images, args.tracing_rate, args.tracing_seconds, args.tracing_rounds)
+    if args.knee_only:
+        rates = [float(rate) for rate in args.knee_only.split(",")]
+        return knee(images, rates, args.seconds, args.fcm_latency_ms, args.ocr_processes)
     if args.profile_only:
         return profile_roles(images, Path(args.profile_only), args.profile_rate, args.seconds, args.profile_format)
 

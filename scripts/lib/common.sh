@@ -366,7 +366,7 @@ GCS_DIR="$STATE_DIR/gcs"
 
 start_gcs() {
   start_daemon "$GCS_DIR/gcs" "$GCS_PORT" "GCS emulator (bucket $GCS_BUCKET_NAME)" \
-    "$VENV/bin/gcp-storage-emulator" start --host=127.0.0.1 --port="$GCS_PORT" \
+    "$PY" "$REPO_ROOT/scripts/gcs_emulator.py" start --host=127.0.0.1 --port="$GCS_PORT" \
     --default-bucket="$GCS_BUCKET_NAME" --in-memory
 }
 
