@@ -11,12 +11,10 @@ from pathlib import Path
 SUFFIX = {"flamegraph": "svg", "raw": "txt", "speedscope": "json"}
 
 
-def record(
-    pid: int, out: Path, *, seconds: float, output_format: str = "flamegraph", idle: bool = False
-) -> subprocess.Popen:
-    """Sample `pid` and its children at 100 Hz for `seconds` into `out` (its suffix follows
-    the format). `idle` keeps the samples where a thread waits: where a greenlet's time goes,
-    not only its CPU."""
+def record(pid: int, out: Path, *, seconds: float, output_format: str = "flamegraph") -> subprocess.Popen:
+    """Sample the CPU of `pid` and its children at 100 Hz for `seconds` into `out` (its
+    suffix follows the format). Only running threads are sampled: under gevent, waiting
+    greenlets do not show."""
     command = [
         str(Path(sys.executable).parent / "py-spy"),
         "record",
@@ -33,8 +31,6 @@ def record(
         "-o",
         str(out),
     ]
-    if idle:
-        command.append("--idle")
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

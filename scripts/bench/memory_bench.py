@@ -75,12 +75,11 @@ def stages() -> None:
     def rss() -> float:
         return memory_mib(os.getpid())["rss"]
 
-    steps = [("python + Django settings", 0.0)]
     os.environ["SPEEDCAM_ROLE"] = "ocr"
     import django
 
     django.setup()
-    steps[0] = ("python + Django settings", rss())
+    steps = [("python + Django settings", rss())]
     from backend.ocr import readers, tasks  # noqa: F401  (what the parent process imports too)
 
     steps.append(("+ the OCR role's modules (cv2, numpy, GCS)", rss()))
