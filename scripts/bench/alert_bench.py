@@ -266,6 +266,21 @@ def main() -> None:
     print("SDK: bare firebase-admin messaging.send from the same greenlets; to SDK: goal >= 70 %")
     for row in (header, *rows):
         print("  ".join(str(cell).rjust(width) for cell, width in zip(row, widths, strict=True)))
+    for r in results:
+        cell = f"{r['processes']} x {r['concurrency']}"
+        if r["ratio_to_sdk"] >= 0.7:
+            print(f"  {cell}: goal met ({r['ratio_to_sdk']:.0%} of the SDK)")
+        elif r["worker_cores"] >= 0.9 * r["processes"]:
+            print(
+                f"  {cell}: goal not met, CPU-bound: the worker uses {r['worker_cores']:.2f} cores for "
+                f"{r['processes']} process(es), {r['worker_cpu_ms_per_push']['senders']:.1f} ms per push "
+                f"against the SDK's {r['sdk_cpu_ms_per_push']['senders']:.1f} ms"
+            )
+        else:
+            print(
+                f"  {cell}: goal not met, with {r['worker_cores']:.2f} cores used and the machine "
+                f"{r['machine_busy']:.0%} busy: the wait is per task (round trips), see --profile"
+            )
     print("CPU per push of the backing services, worker run (SDK run):")
     for r in results:
         services = ", ".join(
