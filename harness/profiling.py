@@ -34,17 +34,48 @@ def record(pid: int, out: Path, *, seconds: float, output_format: str = "flamegr
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _stat_fields() -> Iterator[tuple[int, list[str]]]:
+    """(pid, the fields of /proc/PID/stat after the command name) of every process now
+    running: [0] state, [1] parent pid, [3] session id, [11] and [12] user and system ticks."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            yield int(stat.parent.name), stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+
+
 def _processes() -> Iterator[tuple[int, int, str, float]]:
     """(pid, session id, command line, CPU seconds used) of every process now running."""
     ticks = os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for pid, fields in _stat_fields():
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
         except OSError:
-            continue  # the process ended meanwhile
-        # Fields 6, 14 and 15 of stat: session id, user and system time in clock ticks.
-        yield int(stat.parent.name), int(fields[3]), command, (int(fields[11]) + int(fields[12])) / ticks
+            continue
+        yield pid, int(fields[3]), command, (int(fields[11]) + int(fields[12])) / ticks
+
+
+def children(pid: int) -> list[int]:
+    """The processes `pid` started (a prefork worker's children)."""
+    return sorted(child for child, fields in _stat_fields() if fields[1] == str(pid))
+
+
+def session_pids(session_id: int) -> list[int]:
+    """Every process of a session (a role started with start_new_session), its leader first."""
+    return sorted(pid for pid, fields in _stat_fields() if int(fields[3]) == session_id)
+
+
+def memory_mib(pid: int) -> dict[str, float]:
+    """RSS, PSS and private (clean + dirty) memory of a process, in MiB."""
+    values: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        values[name] = int(rest.split()[0])
+    return {
+        "rss": values["Rss"] / 1024,
+        "pss": values["Pss"] / 1024,
+        "private": (values["Private_Clean"] + values["Private_Dirty"]) / 1024,
+    }
 
 
 def cpu_seconds(groups: dict[str, Callable[[int, str], bool]]) -> dict[str, float]:

@@ -108,19 +108,24 @@ class TestServices:
         self.storage().bucket(self.bucket).blob(name).upload_from_string(data, content_type="image/jpeg")
         return f"gs://{self.bucket}/{name}"
 
-    def edge_config(self, **overrides: Any) -> Any:
-        """Backend connection settings for an edge unit talking to these services."""
-        from edge.config import EdgeConfig
-
-        values = {
+    def edge_backend(self, client_id: str | None = None) -> dict[str, Any]:
+        """The `backend:` block of an edge unit's cam.yaml, pointing at these services."""
+        return {
             "mqtt_host": "127.0.0.1",
             "mqtt_port": self.mqtt_port,
             "mqtt_username": self.env["MQTT_USERNAME"],
             "mqtt_password": self.env["MQTT_PASSWORD"],
-            "mqtt_client_id": f"test-edge-{uuid.uuid4().hex[:6]}",
+            "client_id": client_id or f"test-edge-{uuid.uuid4().hex[:6]}",
             "bucket": self.bucket,
             "storage_emulator_host": self.env["STORAGE_EMULATOR_HOST"],
         }
+
+    def edge_config(self, **overrides: Any) -> Any:
+        """Backend connection settings for an edge unit talking to these services."""
+        from edge.config import EdgeConfig
+
+        values = self.edge_backend()
+        values["mqtt_client_id"] = values.pop("client_id")
         return EdgeConfig(**{**values, **overrides})
 
     # --- AMQP ----------------------------------------------------------------------

@@ -13,9 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from backend.vehicles.models import Vehicle
-from edge.sample import render_snapshot
-from edge.uplink import Uplink
-from tests.support.events import register_test_camera
+from tests.support.events import report_through_edge
 from tests.support.pipeline import events_for, pushes_to, wait_detection, wait_notification
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
@@ -25,18 +23,8 @@ def test_a_violation_travels_through_every_role(pipeline) -> None:
     token = f"fcm-{uuid.uuid4().hex}"
     vehicle = Vehicle.objects.create(plate_number="12가3456", owner_name="홍길동", fcm_token=token)
     services = pipeline.services
-    config = services.edge_config()
     detected_at = datetime.now(timezone(timedelta(hours=9))).replace(microsecond=0)
-    register_test_camera("cam-07")
-    with Uplink(config) as uplink:
-        event = uplink.report_violation(
-            render_snapshot("12가3456"),
-            camera_id="cam-07",
-            location="서울 강남구 테헤란로 123",
-            detected_speed=97.0,
-            speed_limit=60.0,
-            detected_at=detected_at,
-        )
+    event = report_through_edge(services, "12가3456", camera_id="cam-07", detected_at=detected_at)
     event_id = str(event.event_id)
 
     detection = wait_detection(event_id)

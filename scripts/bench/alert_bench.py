@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,16 +27,9 @@ from backend.messaging.topology import declare_topology
 from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
 from harness import profiling, workload
+from harness.services import FcmEmulator
 
-FCM = os.environ["FCM_ENDPOINT"]
-
-
-def fcm(path: str, body: dict | None = None) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        f"{FCM}{path}", data=data, method="POST" if data else "GET", headers={"Content-Type": "application/json"}
-    )
-    return json.load(urllib.request.urlopen(request, timeout=30))
+FCM = FcmEmulator(os.environ["FCM_ENDPOINT"])
 
 
 def prepare(count: int) -> list[Detection]:
@@ -68,22 +60,24 @@ def prepare(count: int) -> list[Detection]:
     )
 
 
-def wait_for_pushes(count: int, processes: list[subprocess.Popen], log_path: Path, *, stop: bool = True) -> dict:
-    """Poll the emulator's counts until `count` pushes arrived, then stop the senders."""
+def wait_for_pushes(count: int, processes: list[subprocess.Popen], log_path: Path) -> dict:
+    """Poll the emulator's counts (cheap) until `count` pushes arrived; stop the senders
+    and give up if one of them dies or time runs out."""
     deadline = time.monotonic() + max(120, count / 20)
-    try:
-        while (summary := fcm("/_control/summary"))["accepted"] < count:
-            if time.monotonic() > deadline or any(process.poll() not in (None, 0) for process in processes):
-                stop = True
-                raise SystemExit(f"only {summary['accepted']}/{count} pushes arrived; see {log_path}")
-            time.sleep(0.5 if stop else 0.05)
-    finally:
-        for process in processes if stop else ():
-            if process.poll() is None:
-                os.killpg(process.pid, 15)
-        for process in processes if stop else ():
-            process.wait(30)
+    while (summary := FCM.summary())["accepted"] < count:
+        if time.monotonic() > deadline or any(process.poll() not in (None, 0) for process in processes):
+            stop(processes)
+            raise SystemExit(f"only {summary['accepted']}/{count} pushes arrived; see {log_path}")
+        time.sleep(0.05)
     return summary
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, 15)
+    for process in processes:
+        process.wait(30)
 
 
 def measure(
@@ -91,7 +85,7 @@ def measure(
 ) -> dict:
     """From the first accepted push (start-up left out) to the last: the rate, the CPU each
     process group used per push, and how busy the whole machine was."""
-    first = wait_for_pushes(1, senders, log_path, stop=False)["accepted"]
+    first = wait_for_pushes(1, senders, log_path)["accepted"]
     groups = {
         "senders": lambda session, _: session in {sender.pid for sender in senders},
         **profiling.SERVICES,
@@ -107,13 +101,13 @@ def measure(
         for index, sender in enumerate(senders)
         if profile_to
     ]
-    summary = wait_for_pushes(count, senders, log_path, stop=False)
+    summary = wait_for_pushes(count, senders, log_path)
     cpu_after, busy_after, wall = (
         profiling.cpu_seconds(groups),
         profiling.machine_busy_seconds(),
         time.monotonic() - started,
     )
-    wait_for_pushes(count, senders, log_path)  # stops them
+    stop(senders)
     for profiler in profilers:
         profiler.wait(timeout=120)
     elapsed = summary["last_received_at"] - summary["first_received_at"]
@@ -132,8 +126,8 @@ def measure(
 def sdk_ceiling(count: int, concurrency: int, latency_ms: float, processes: int) -> dict:
     """Bare firebase-admin sends, `processes` x `concurrency` greenlets: what the SDK itself
     reaches on this machine against the same endpoint."""
-    fcm("/_control/reset", {})
-    fcm("/_control/config", {"latency_ms": latency_ms, "rules": []})
+    FCM.reset()
+    FCM.configure(latency_ms=latency_ms)
     log_path = REPO_ROOT / f".state/bench/fcm-sdk-ceiling-{processes}x{concurrency}.log"
     with open(log_path, "w") as log:
         senders = [
@@ -168,8 +162,8 @@ def run(
         declare_topology(broker)
         broker.default_channel.queue_purge("fcm_queue")
     detections = prepare(count)
-    fcm("/_control/reset", {})
-    fcm("/_control/config", {"latency_ms": latency_ms, "rules": []})
+    FCM.reset()
+    FCM.configure(latency_ms=latency_ms)
     for detection in detections:  # the queue is full before the workers start
         dispatch_alert(detection_id=detection.pk, event_id=detection.event_id)
     log_path = REPO_ROOT / f".state/bench/alert-worker-{processes}x{concurrency}.log"

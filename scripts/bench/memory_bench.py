@@ -22,32 +22,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
+from harness import profiling
+
 LOG_DIR = REPO_ROOT / ".state" / "bench" / "logs"
 SCENES = REPO_ROOT / "tests/ocr/data/scenes"
-
-
-def memory_mib(pid: int) -> dict[str, float]:
-    """RSS, PSS and private (clean + dirty) memory of a process, in MiB."""
-    values: dict[str, int] = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
-        name, _, rest = line.partition(":")
-        values[name] = int(rest.split()[0])
-    return {
-        "rss": values["Rss"] / 1024,
-        "pss": values["Pss"] / 1024,
-        "private": (values["Private_Clean"] + values["Private_Dirty"]) / 1024,
-    }
-
-
-def session_processes(session_id: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[3]) == session_id:
-                found.append(int(stat.parent.name))
-        except OSError:
-            continue
-    return sorted(found)
 
 
 def roles_memory(overrides: dict[str, str]) -> dict[str, list[dict[str, float]]]:
@@ -60,7 +38,7 @@ def roles_memory(overrides: dict[str, str]) -> dict[str, list[dict[str, float]]]
     try:
         time.sleep(5)  # the OCR children build their engine in worker_process_init
         return {
-            role.name: [memory_mib(pid) for pid in session_processes(role.process.pid)]
+            role.name: [profiling.memory_mib(pid) for pid in profiling.session_pids(role.process.pid)]
             for role in roles.all
             if role.process is not None
         }
@@ -73,7 +51,7 @@ def stages() -> None:
     import resource
 
     def rss() -> float:
-        return memory_mib(os.getpid())["rss"]
+        return profiling.memory_mib(os.getpid())["rss"]
 
     os.environ["SPEEDCAM_ROLE"] = "ocr"
     import django

@@ -20,6 +20,7 @@ django.setup()
 
 from backend.ocr import engine
 from backend.ocr.readers import build_plate_reader
+from harness import profiling
 from harness.processes import Roles, wait_for
 
 LOG_DIR = REPO_ROOT / ".state" / "bench" / "logs"
@@ -28,13 +29,6 @@ LOG_DIR = REPO_ROOT / ".state" / "bench" / "logs"
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def worker_rss() -> tuple[float, float]:
@@ -46,23 +40,11 @@ def worker_rss() -> tuple[float, float]:
     try:
         # The start script execs celery: its pid is the worker's main process.
         parent = roles.ocr.process.pid
-        child = wait_for(lambda: _children(parent), timeout=60, what="the prefork child")[0]
+        child = wait_for(lambda: profiling.children(parent), timeout=60, what="the prefork child")[0]
         time.sleep(3)  # the child loads and warms its engine in worker_process_init
-        return rss_mb(parent), rss_mb(child)
+        return profiling.memory_mib(parent)["rss"], profiling.memory_mib(child)["rss"]
     finally:
         roles.stop()
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "stat").read_text().split()[3] == str(pid):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def main() -> int:

@@ -136,15 +136,7 @@ def test_edge_run_on_a_recording_delivers_each_violation(pipeline, tmp_path: Pat
     services = pipeline.services
     truth = generate(tmp_path, vehicles=6, seed=11)
     config = yaml.safe_load((tmp_path / "cam.yaml").read_text("utf-8"))
-    config["backend"] = {
-        "mqtt_host": "127.0.0.1",
-        "mqtt_port": services.mqtt_port,
-        "mqtt_username": services.env["MQTT_USERNAME"],
-        "mqtt_password": services.env["MQTT_PASSWORD"],
-        "client_id": f"test-edge-run-{uuid.uuid4().hex[:6]}",
-        "bucket": services.bucket,
-        "storage_emulator_host": services.env["STORAGE_EMULATOR_HOST"],
-    }
+    config["backend"] = services.edge_backend(client_id=f"test-edge-run-{uuid.uuid4().hex[:6]}")
     (tmp_path / "cam.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
     register_test_camera(config["camera_id"], location=config["location"], speed_limit=config["speed_limit_kmh"])
 

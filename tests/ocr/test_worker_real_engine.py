@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from backend.vehicles.models import Vehicle
-from edge.sample import render_snapshot
-from edge.uplink import Uplink
+from harness import profiling
 from harness.processes import SCRIPTS, Pipeline, wait_for
-from tests.support.events import register_test_camera
+from tests.support.events import report_through_edge
 from tests.support.pipeline import wait_detection
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
@@ -21,14 +20,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, d
 
 def _maps_torch(pid: int) -> bool:
     return "libtorch" in Path(f"/proc/{pid}/maps").read_text()
-
-
-def _children(pid: int) -> list[int]:
-    return [
-        int(stat.parent.name)
-        for stat in Path("/proc").glob("[0-9]*/stat")
-        if stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[1] == str(pid)
-    ]
 
 
 def test_the_real_engine_reads_in_children_that_share_the_parents_runtime(pipeline: Pipeline) -> None:
@@ -45,21 +36,16 @@ def test_the_real_engine_reads_in_children_that_share_the_parents_runtime(pipeli
         assert real.process is not None
         parent = real.process.pid
         assert _maps_torch(parent), "the parent imports torch before it forks"
-        children = wait_for(lambda: len(found := _children(parent)) == 2 and found, what="two prefork children")
+        children = wait_for(
+            lambda: len(found := profiling.children(parent)) == 2 and found, what="two prefork children"
+        )
         assert all(_maps_torch(child) for child in children)
 
         token = f"fcm-{uuid.uuid4().hex}"
         vehicle = Vehicle.objects.create(plate_number="12가3456", owner_name="홍길동", fcm_token=token)
-        register_test_camera("cam-08")
-        with Uplink(pipeline.services.edge_config()) as uplink:
-            event = uplink.report_violation(
-                render_snapshot("12가3456"),
-                camera_id="cam-08",
-                location="서울 강남구 테헤란로 123",
-                detected_speed=97.0,
-                speed_limit=60.0,
-                detected_at=datetime.now(UTC).replace(microsecond=0),
-            )
+        event = report_through_edge(
+            pipeline.services, "12가3456", camera_id="cam-08", detected_at=datetime.now(UTC).replace(microsecond=0)
+        )
         detection = wait_detection(str(event.event_id), timeout=60)
         assert detection.status == "completed", detection.error_message
         # The engine's own read and confidence (the stand-in always says 0.99), and the

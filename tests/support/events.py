@@ -56,6 +56,24 @@ def register_test_camera(camera_id: str = TEST_CAMERA, **overrides: Any) -> Any:
     return register_camera(camera_id, **values)[0]
 
 
+def report_through_edge(services: Any, plate: str, *, camera_id: str, detected_at: datetime) -> Any:
+    """A violation as the edge reports it: the camera registered, then the real uplink
+    uploads the snapshot of `plate` and publishes `detections/new` (97 km/h where the limit
+    is 60). Returns the event."""
+    from edge.uplink import Uplink
+
+    register_test_camera(camera_id)
+    with Uplink(services.edge_config()) as uplink:
+        return uplink.report_violation(
+            render_snapshot(plate),
+            camera_id=camera_id,
+            location=TEST_LOCATION,
+            detected_speed=97.0,
+            speed_limit=TEST_LIMIT,
+            detected_at=detected_at,
+        )
+
+
 def publish_detections(services: Any, payloads: list[Any], *, camera_id: str = TEST_CAMERA) -> None:
     """Register the camera (as provisioning would), then publish on its own topic."""
     from backend.contracts.events import detections_new_topic
