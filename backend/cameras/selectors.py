@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
@@ -9,6 +10,10 @@ from backend.cameras.models import Camera
 
 def camera_by_id(camera_id: str) -> Camera | None:
     return Camera.objects.filter(camera_id=camera_id).first()
+
+
+def cameras_by_id(camera_ids: Iterable[str]) -> dict[str, Camera]:
+    return {camera.camera_id: camera for camera in Camera.objects.filter(camera_id__in=set(camera_ids))}
 
 
 def silent_cameras(*, seen_before: datetime) -> QuerySet[Camera]:

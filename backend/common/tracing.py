@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
@@ -182,6 +183,35 @@ def span(
         values[KEEP_ATTRIBUTE] = True
     with tracer().start_as_current_span(name, context=context_of(parent), links=links, attributes=values) as current:
         yield current
+
+
+def start_span(name: str, *, parent: str | None = None, **attributes: Any) -> Span:
+    """A span that is not made current, for one of several items a batch handles at once:
+    the caller carries it on with `attached(traceparent_of(span))` and ends it."""
+    values = {f"speedcam.{key}": value for key, value in attributes.items() if value is not None}
+    return tracer().start_span(name, context=context_of(parent), attributes=values)
+
+
+def traceparent_of(span: Span) -> str | None:
+    """The W3C traceparent naming `span`; None when it is not recorded or tracing is off."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(span))
+    return carrier.get("traceparent")
+
+
+@contextmanager
+def attached(traceparent: str | None) -> Iterator[None]:
+    """The span a traceparent names is current inside the block (nothing changes for None):
+    what is published there carries it on."""
+    named = context_of(traceparent)
+    if named is None:
+        yield
+        return
+    token = otel_context.attach(named)
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
 
 
 def record(name: str, **attributes: Any) -> None:

@@ -8,6 +8,7 @@ the stale-work sweeper re-dispatches any detection whose hand-over left no resul
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
 from backend.common import tracing
@@ -15,7 +16,7 @@ from backend.common.events_log import log_transition
 from backend.detections import services as detection_services
 from backend.detections.models import Detection
 from backend.detections.selectors import detection_by_id
-from backend.messaging.dispatch import dispatch_alert, dispatch_ocr
+from backend.messaging.dispatch import OcrHandover, dispatch_alert, dispatch_ocr, dispatch_ocr_many
 from backend.notifications import services as notification_services
 from backend.notifications.models import Notification
 
@@ -35,6 +36,26 @@ def hand_to_ocr(detection: Detection) -> None:
         speed_limit=detection.speed_limit,
     )
     detection_services.mark_ocr_dispatched(detection)
+
+
+def hand_many_to_ocr(detections: Sequence[Detection]) -> None:
+    """hand_to_ocr for a batch: every task published, the broker's confirms awaited once,
+    then the hand-overs recorded in one update. Each task carries its detection's trace."""
+    if not detections:
+        return
+    dispatch_ocr_many(
+        [
+            OcrHandover(
+                detection_id=detection.pk,
+                event_id=detection.event_id,
+                detected_speed=detection.detected_speed,
+                speed_limit=detection.speed_limit,
+                traceparent=detection.traceparent,
+            )
+            for detection in detections
+        ]
+    )
+    detection_services.mark_ocr_dispatched_many(detections)
 
 
 def hand_to_alert(detection: Detection) -> None:

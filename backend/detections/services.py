@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -18,6 +20,34 @@ DB = "detections_db"
 Status = Detection.Status
 
 
+@dataclass(frozen=True)
+class NewDetection:
+    """An accepted detections/new event with what the camera registry says of it."""
+
+    event: DetectionNewEvent
+    location: str
+    speed_limit: float
+    traceparent: str | None = None
+
+    def fields(self) -> dict:
+        event = self.event
+        return {
+            "camera_id": event.camera_id,
+            "location": self.location,
+            "detected_speed": event.detected_speed,
+            "measured_speed": event.measured_speed,
+            "speed_uncertainty": event.speed_uncertainty,
+            "speed_tolerance": event.speed_tolerance,
+            "speed_limit": self.speed_limit,
+            "detected_at": event.detected_at,
+            "image_gcs_uri": event.image_gcs_uri,
+            "traceparent": self.traceparent,
+            "image_sha256": event.image_sha256,
+            "plate_bbox": list(event.plate_bbox) if event.plate_bbox else None,
+            "status": Status.PENDING,
+        }
+
+
 def register_detection(
     event: DetectionNewEvent, *, location: str, speed_limit: float, traceparent: str | None = None
 ) -> tuple[Detection, bool]:
@@ -28,40 +58,63 @@ def register_detection(
     between two deliveries of the same event.
     """
     event_id = str(event.event_id)
+    new = NewDetection(event, location, speed_limit, traceparent)
     try:
         with transaction.atomic(using=DB):
-            detection, created = Detection.objects.get_or_create(
-                event_id=event_id,
-                defaults={
-                    "camera_id": event.camera_id,
-                    "location": location,
-                    "detected_speed": event.detected_speed,
-                    "measured_speed": event.measured_speed,
-                    "speed_uncertainty": event.speed_uncertainty,
-                    "speed_tolerance": event.speed_tolerance,
-                    "speed_limit": speed_limit,
-                    "detected_at": event.detected_at,
-                    "image_gcs_uri": event.image_gcs_uri,
-                    "traceparent": traceparent,
-                    "image_sha256": event.image_sha256,
-                    "plate_bbox": list(event.plate_bbox) if event.plate_bbox else None,
-                    "status": Status.PENDING,
-                },
-            )
+            detection, created = Detection.objects.get_or_create(event_id=event_id, defaults=new.fields())
     except IntegrityError:
         detection, created = Detection.objects.get(event_id=event_id), False
     if created:
-        log_transition(
-            logger,
-            "detection pending",
-            event_id=event_id,
-            detection_id=detection.pk,
-            status=Status.PENDING,
-            camera_id=event.camera_id,
-            detected_speed=event.detected_speed,
-            speed_limit=speed_limit,
-        )
+        _log_pending(detection)
     return detection, created
+
+
+def register_detections(batch: Sequence[NewDetection]) -> list[tuple[Detection, bool]]:
+    """register_detection for a batch, in one transaction: one query for the events already
+    stored, one insert for the rest. Returns (detection, created) per item, in order; an
+    event twice in the batch is created once."""
+    event_ids = [str(item.event.event_id) for item in batch]
+    try:
+        with transaction.atomic(using=DB):
+            stored = {d.event_id: d for d in Detection.objects.filter(event_id__in=event_ids)}
+            new: dict[str, Detection] = {}
+            for event_id, item in zip(event_ids, batch, strict=True):
+                if event_id not in stored and event_id not in new:
+                    new[event_id] = Detection(event_id=event_id, **item.fields())
+            Detection.objects.bulk_create(new.values())
+    except IntegrityError:
+        # Another delivery of one of these events (a second AMQP consumer) stored it first:
+        # each on its own then, idempotently.
+        return [
+            register_detection(
+                item.event, location=item.location, speed_limit=item.speed_limit, traceparent=item.traceparent
+            )
+            for item in batch
+        ]
+    if any(detection.pk is None for detection in new.values()):  # a server that cannot return the new ids
+        new = {d.event_id: d for d in Detection.objects.filter(event_id__in=list(new))}
+    for detection in new.values():
+        _log_pending(detection)
+    stored.update(new)
+    seen: set[str] = set()
+    results = []
+    for event_id in event_ids:
+        results.append((stored[event_id], event_id in new and event_id not in seen))
+        seen.add(event_id)
+    return results
+
+
+def _log_pending(detection: Detection) -> None:
+    log_transition(
+        logger,
+        "detection pending",
+        event_id=detection.event_id,
+        detection_id=detection.pk,
+        status=Status.PENDING,
+        camera_id=detection.camera_id,
+        detected_speed=detection.detected_speed,
+        speed_limit=detection.speed_limit,
+    )
 
 
 def reset_for_ocr(detection: Detection) -> Detection:
@@ -93,8 +146,14 @@ def reset_for_ocr(detection: Detection) -> Detection:
 
 
 def mark_ocr_dispatched(detection: Detection) -> None:
-    detection.ocr_dispatched_at = timezone.now()
-    Detection.objects.filter(pk=detection.pk).update(ocr_dispatched_at=detection.ocr_dispatched_at)
+    mark_ocr_dispatched_many([detection])
+
+
+def mark_ocr_dispatched_many(detections: Sequence[Detection]) -> None:
+    now = timezone.now()
+    for detection in detections:
+        detection.ocr_dispatched_at = now
+    Detection.objects.filter(pk__in=[detection.pk for detection in detections]).update(ocr_dispatched_at=now)
 
 
 def start_processing(detection_id: int) -> Detection | None:

@@ -10,6 +10,13 @@ No message may hold the queue. Each failure is one of three kinds:
 * the message can never be stored (invalid, out of range, a data or integrity error):
   parked at once in the rejected-events store with its reason, and acknowledged;
 * anything else: retried up to INGEST_MAX_ATTEMPTS times, then parked the same way.
+
+Messages come in micro-batches (`Batch`: up to INGEST_BATCH_SIZE, or what arrived within
+INGEST_BATCH_WAIT_MS of the first). A batch's detections/new events are stored in one
+transaction and handed to OCR with one publish-confirm round; the caller acknowledges
+each message only after that. An event that fails its checks is parked alone, and a
+batch that fails as a whole for any reason but an outage is applied again message by
+message, so one bad message never takes its batch down with it.
 """
 
 from __future__ import annotations
@@ -18,11 +25,13 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import Generic, TypeVar
 
 from amqp.exceptions import ConnectionError as AmqpConnectionError
+from amqp.exceptions import MessageNacked
 from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, close_old_connections, connections
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -43,6 +52,7 @@ from backend.ingest.services import (
     handle_camera_status,
     handle_detection_completed,
     handle_detection_new,
+    handle_detections_new,
     handle_fcm_token_retired,
 )
 from backend.messaging.mqtt import MqttPublishError
@@ -84,7 +94,15 @@ def classify(error: BaseException) -> Failure:
         return Failure.PERMANENT
     if isinstance(
         error,
-        (KombuOperationalError, AmqpConnectionError, MqttPublishError, ConnectionError, TimeoutError, socket.error),
+        (
+            KombuOperationalError,
+            AmqpConnectionError,
+            MessageNacked,  # the broker refused a task for now (a queue at its limit)
+            MqttPublishError,
+            ConnectionError,
+            TimeoutError,
+            socket.error,
+        ),
     ):
         return Failure.UNAVAILABLE
     return Failure.UNKNOWN
@@ -109,13 +127,103 @@ class Received:
 def handle_message(topic: str, payload: bytes, *, stopping: threading.Event) -> bool:
     """Apply one message. True: acknowledge it (done, or parked for good).
     False: do not; it must be redelivered (a dependency is down, retries used up)."""
-    started = time.monotonic()
-    message = Received.of(topic, payload)
-    metrics.MESSAGES_RECEIVED.labels(message.label).inc()
-    acknowledge = _apply(message, stopping)
-    if acknowledge:
-        metrics.HANDLE_SECONDS.labels(message.label).observe(time.monotonic() - started)
+    (acknowledge,) = handle_batch([Received.of(topic, payload)], stopping=stopping)
     return acknowledge
+
+
+def handle_batch(messages: Sequence[Received], *, stopping: threading.Event) -> list[bool]:
+    """Apply a batch of messages; for each, in order, whether to acknowledge it (see
+    handle_message). Its detections/new events go together; the rest one by one."""
+    started = time.monotonic()
+    metrics.BATCH_SIZE.observe(len(messages))
+    for message in messages:
+        metrics.MESSAGES_RECEIVED.labels(message.label).inc()
+    new_events = [index for index, message in enumerate(messages) if message.kind == TOPIC_DETECTIONS_NEW]
+    decisions = _apply_new_events(messages, new_events, stopping) if len(new_events) > 1 else {}
+    for index, message in enumerate(messages):
+        if index not in decisions:
+            decisions[index] = _apply(message, stopping)
+    elapsed = time.monotonic() - started
+    for index, message in enumerate(messages):
+        if decisions[index]:
+            metrics.HANDLE_SECONDS.labels(message.label).observe(elapsed)
+    return [decisions[index] for index in range(len(messages))]
+
+
+def _apply_new_events(messages: Sequence[Received], indexes: list[int], stopping: threading.Event) -> dict[int, bool]:
+    """The detections/new events of a batch in one go. Returns a decision per index, or
+    none at all when the batch failed for a reason other than an outage: the caller then
+    applies each message on its own, which parks the one at fault."""
+    batch = [messages[index] for index in indexes]
+    delays = iter(RETRY_DELAYS_S)
+    while True:
+        close_old_connections()
+        try:
+            results = handle_detections_new([(message.payload, message.camera_id) for message in batch])
+        except Exception as error:
+            failure = classify(error)
+            if failure is not Failure.UNAVAILABLE:
+                logger.warning("a batch of %d events failed (%r); applying them one by one", len(batch), error)
+                connections.close_all()
+                return {}
+            metrics.MESSAGE_ERRORS.labels(TOPIC_DETECTIONS_NEW, failure.value).inc(len(batch))
+            logger.exception("handling a batch of %d events failed (%s)", len(batch), failure.value)
+            connections.close_all()
+            delay = next(delays, None)
+            if delay is None or stopping.wait(delay):
+                return dict.fromkeys(indexes, False)
+            continue
+        decisions = {}
+        for index, message, result in zip(indexes, batch, results, strict=True):
+            if isinstance(result, EventRejected):
+                decisions[index] = park(message, result)
+            else:
+                metrics.MESSAGES_PROCESSED.labels(message.label, result.value).inc()
+                decisions[index] = True
+        return decisions
+
+
+Token = TypeVar("Token")
+
+
+@dataclass
+class Batch(Generic[Token]):
+    """Messages waiting to be applied together, each with what acknowledges it: full at
+    `size`, due once the first has waited `wait_s`."""
+
+    size: int
+    wait_s: float
+    items: list[tuple[Token, Received]] = field(default_factory=list)
+    _first_at: float = 0.0
+
+    def add(self, token: Token, topic: str, payload: bytes) -> None:
+        if not self.items:
+            self._first_at = time.monotonic()
+        self.items.append((token, Received.of(topic, payload)))
+
+    @property
+    def full(self) -> bool:
+        return len(self.items) >= self.size
+
+    def seconds_left(self, idle_s: float) -> float:
+        """How long the caller may wait for more: until due, or `idle_s` when empty."""
+        if not self.items:
+            return idle_s
+        return max(0.0, self._first_at + self.wait_s - time.monotonic())
+
+    @property
+    def due(self) -> bool:
+        return bool(self.items) and (self.full or self.seconds_left(0.0) == 0.0)
+
+    def apply(self, stopping: threading.Event) -> list[tuple[Token, bool]]:
+        """Apply and empty the batch: each message's token with whether to acknowledge it."""
+        items, self.items = self.items, []
+        decisions = handle_batch([message for _, message in items], stopping=stopping)
+        return [(token, decision) for (token, _), decision in zip(items, decisions, strict=True)]
+
+    def drop(self) -> None:
+        """Forget the batch unapplied: its connection is gone, the broker will redeliver it."""
+        self.items = []
 
 
 def _apply(message: Received, stopping: threading.Event) -> bool:

@@ -23,6 +23,11 @@ CAMERA_REPORTED = Gauge(
     "speedcam_camera_reported", "What each camera said in its last heartbeat", ["camera_id", "counter"]
 )
 HANDLE_SECONDS = Histogram("speedcam_ingest_handle_seconds", "Time from receipt to acknowledgement", ["topic"])
+BATCH_SIZE = Histogram(
+    "speedcam_ingest_batch_messages",
+    "Messages applied together in one micro-batch (INGEST_BATCH_SIZE at most)",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+)
 
 
 def serve(port: int) -> None:
@@ -30,19 +35,22 @@ def serve(port: int) -> None:
     from datetime import timedelta
 
     from django.conf import settings
-    from django.db import close_old_connections
+    from django.db import connections
     from django.utils import timezone
     from prometheus_client import start_http_server
 
     from backend.cameras.selectors import silent_cameras
 
     def silent() -> float:
-        close_old_connections()
         try:
             cutoff = timezone.now() - timedelta(seconds=settings.CAMERA_SILENT_AFTER_S)
             return float(silent_cameras(seen_before=cutoff).count())
         except Exception:  # the database is down: say so in the value, not by failing the scrape
             return float("nan")
+        finally:
+            # Each scrape is served on a thread of its own, with a connection of its own:
+            # closed here, not left open until the thread's objects are collected.
+            connections.close_all()
 
     CAMERAS_SILENT.set_function(silent)
     start_http_server(port, addr=settings.METRICS_ADDR)

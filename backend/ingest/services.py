@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.utils import timezone
+from opentelemetry.trace import Span
 
 from backend.cameras.models import Camera
-from backend.cameras.selectors import camera_by_id
+from backend.cameras.selectors import camera_by_id, cameras_by_id
 from backend.cameras.services import note_activity, record_camera_seen
 from backend.common import log_context, tracing
 from backend.common.events_log import log_transition
@@ -24,8 +26,10 @@ from backend.contracts.events import (
     parse_fcm_token_retired,
 )
 from backend.detections import services as detection_services
-from backend.detections.handover import hand_to_alert, hand_to_ocr
+from backend.detections.handover import hand_many_to_ocr, hand_to_alert
+from backend.detections.models import Detection
 from backend.detections.selectors import detection_by_id
+from backend.detections.services import NewDetection
 from backend.ingest.metrics import CAMERA_REPORTED
 from backend.vehicles.services import retire_fcm_token
 
@@ -50,36 +54,65 @@ def handle_detection_new(payload: bytes, camera_id: str | None) -> Outcome:
     on. Location and limit come from the camera registry. Raises EventRejected for an
     event that can never be stored.
     """
-    camera = _registered_camera(camera_id)
-    event = parse_detection_new(
-        payload,
-        expected_bucket=settings.GCS_BUCKET_NAME,
-        now=timezone.now(),
-        max_age=timedelta(seconds=settings.INGEST_MAX_EVENT_AGE_S),
-    )
-    with log_context.bound(event_id=str(event.event_id), camera_id=camera.camera_id):
-        _check_against_registry(event, camera)
-        with tracing.span(
+    (result,) = handle_detections_new([(payload, camera_id)])
+    if isinstance(result, EventRejected):
+        raise result
+    return result
+
+
+def handle_detections_new(messages: Sequence[tuple[bytes, str | None]]) -> list[Outcome | EventRejected]:
+    """handle_detection_new for a batch of (payload, camera_id from the topic), in order.
+
+    Each event is checked on its own: a rejected one comes back as its EventRejected and
+    the others go on. The accepted ones are stored in one transaction and handed to OCR
+    with one confirm round. A failure of the batch as a whole (the database or the broker
+    down) raises, and nothing of it counts as done.
+    """
+    now = timezone.now()
+    max_age = timedelta(seconds=settings.INGEST_MAX_EVENT_AGE_S)
+    cameras = cameras_by_id(camera_id for _, camera_id in messages if camera_id)
+    results: list[Outcome | EventRejected] = []
+    accepted: list[tuple[int, NewDetection, Span]] = []
+    for index, (payload, camera_id) in enumerate(messages):
+        try:
+            camera = _registered_camera(camera_id, cameras.get)
+            event = parse_detection_new(payload, expected_bucket=settings.GCS_BUCKET_NAME, now=now, max_age=max_age)
+            with log_context.bound(event_id=str(event.event_id), camera_id=camera.camera_id):
+                _check_against_registry(event, camera)
+        except EventRejected as rejection:
+            results.append(rejection)
+            continue
+        results.append(Outcome.CREATED)  # settled below, once stored
+        span = tracing.start_span(
             "ingest detections/new", parent=event.traceparent, event_id=str(event.event_id), camera_id=camera.camera_id
-        ) as span:
-            detection, created = detection_services.register_detection(
-                event,
-                location=camera.location,
-                speed_limit=camera.speed_limit,
-                traceparent=tracing.current_traceparent(),
-            )
+        )
+        new = NewDetection(event, camera.location, camera.speed_limit, tracing.traceparent_of(span))
+        accepted.append((index, new, span))
+    if not accepted:
+        return results
+    try:
+        registered = detection_services.register_detections([new for _, new, _ in accepted])
+        for camera_id in {new.event.camera_id for _, new, _ in accepted}:
+            note_activity(cameras[camera_id])
+        to_dispatch: dict[int, Detection] = {}
+        for (index, _, span), (detection, created) in zip(accepted, registered, strict=True):
             span.set_attribute("speedcam.detection_id", detection.pk)
-            note_activity(camera)
-            if detection.ocr_dispatched_at is not None:
-                return Outcome.DUPLICATE
-            hand_to_ocr(detection)  # the task's headers carry this span's context
-            return Outcome.CREATED if created else Outcome.REDISPATCHED
+            if detection.ocr_dispatched_at is not None or detection.pk in to_dispatch:
+                results[index] = Outcome.DUPLICATE
+            else:
+                to_dispatch[detection.pk] = detection
+                results[index] = Outcome.CREATED if created else Outcome.REDISPATCHED
+        hand_many_to_ocr(list(to_dispatch.values()))  # each task carries its detection's trace
+    finally:
+        for _, _, span in accepted:
+            span.end()
+    return results
 
 
-def _registered_camera(camera_id: str | None) -> Camera:
+def _registered_camera(camera_id: str | None, find: Callable[[str], Camera | None] = camera_by_id) -> Camera:
     if camera_id is None:
         raise EventRejected("no_camera_in_topic", "violations are published on detections/new/<camera_id>")
-    camera = camera_by_id(camera_id)
+    camera = find(camera_id)
     if camera is None:
         raise EventRejected("unknown_camera", f"camera {camera_id!r} is not provisioned")
     if not camera.active:

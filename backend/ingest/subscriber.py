@@ -7,6 +7,11 @@ Delivery guarantees:
   effect is committed (detection row written, task confirmed by RabbitMQ).
   A message whose handling fails transiently is retried in place a few times,
   then the connection is dropped so the broker redelivers it.
+* Micro-batches: messages are applied INGEST_BATCH_SIZE at a time, or what arrived
+  within INGEST_BATCH_WAIT_MS of the first (backend.ingest.handling.Batch). A batch
+  still waiting when the connection drops is never acknowledged: the broker
+  redelivers it, and storing is idempotent on event_id. RabbitMQ's `mqtt.prefetch`
+  must be at least the batch size, or batches are cut short.
 * An invalid message is logged with its reason, counted and acknowledged: it
   can never succeed, and it must not block the messages behind it.
 """
@@ -21,7 +26,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from django.conf import settings
 
-from backend.ingest.handling import handle_message
+from backend.ingest.handling import Batch
 from backend.messaging.mqtt import new_client
 from backend.messaging.topology import INGEST_TOPICS
 
@@ -32,7 +37,7 @@ class MqttSubscriber:
     def __init__(self, *, client_id: str) -> None:
         self.client_id = client_id
         self._stopping = threading.Event()
-        self._client: mqtt.Client | None = None
+        self._batch: Batch[mqtt.MQTTMessage] = Batch(settings.INGEST_BATCH_SIZE, settings.INGEST_BATCH_WAIT_MS / 1000)
 
     def run(self) -> None:
         """Consume until `stop()` (SIGTERM/SIGINT); reconnect with backoff on any loss."""
@@ -43,7 +48,6 @@ class MqttSubscriber:
             client.on_disconnect = self._on_disconnect
             client.on_message = self._on_message
             client.on_subscribe = self._on_subscribe
-            self._client = client
             try:
                 client.connect(settings.MQTT_HOST, settings.MQTT_PORT, keepalive=settings.MQTT_KEEPALIVE_S)
             except OSError as exc:
@@ -58,15 +62,39 @@ class MqttSubscriber:
                 backoff = min(backoff * 2, settings.MQTT_RECONNECT_MAX_S)
                 continue
             backoff = 1.0
-            # loop_forever reconnects by itself after an unexpected loss; it returns
-            # after an explicit disconnect (stop, or a message we must see redelivered).
-            client.loop_forever(retry_first_connection=True)
+            self._consume(client)
+            self._stopping.wait(1.0)  # as paho's own reconnect: not in a tight loop
         logger.info("mqtt subscriber stopped")
+
+    def _consume(self, client: mqtt.Client) -> None:
+        """Run the network loop, applying the batch when it is due, until the connection
+        is lost (the next client reconnects) or a stop finishes the batch in hand."""
+        while not self._stopping.is_set():
+            if client.loop(timeout=self._batch.seconds_left(idle_s=1.0)) != mqtt.MQTT_ERR_SUCCESS:
+                self._batch.drop()  # unacknowledged: redelivered to the next connection
+                return
+            if self._batch.due:
+                self._apply_batch(client)
+        self._apply_batch(client)
+        client.disconnect()
+        for _ in range(20):  # send the last acknowledgements and the DISCONNECT
+            if client.socket() is None:
+                break
+            client.loop(timeout=0.05)
+
+    def _apply_batch(self, client: mqtt.Client) -> None:
+        redeliver = False
+        for message, acknowledge in self._batch.apply(self._stopping):
+            if acknowledge:
+                client.ack(message.mid, message.qos)
+            else:
+                redeliver = True
+        if redeliver:
+            # Not acknowledged: drop the connection so the broker redelivers them.
+            client.disconnect()
 
     def stop(self, *_: Any) -> None:
         self._stopping.set()
-        if self._client is not None:
-            self._client.disconnect()
 
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
@@ -94,8 +122,6 @@ class MqttSubscriber:
             logger.warning("mqtt subscriber disconnected: %s", reason_code)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        if handle_message(message.topic, message.payload, stopping=self._stopping):
-            client.ack(message.mid, message.qos)
-        else:
-            # Not acknowledged: drop the connection so the broker redelivers it.
-            client.disconnect()
+        self._batch.add(message, message.topic, message.payload)
+        if self._batch.full:
+            self._apply_batch(client)

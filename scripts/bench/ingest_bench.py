@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,17 +22,20 @@ import django
 django.setup()
 
 import paho.mqtt.client as mqtt
+from django.conf import settings
 from django.db import connections
 from kombu import Connection
 
 from backend.cameras.services import register_camera
 from backend.contracts.events import detections_new_topic
 from backend.messaging.topology import ALL_QUEUES, INGEST_QUEUE, declare_topology
+from harness import profiling
 from harness.processes import RoleProcess, Roles, scrape
 
 LOG_DIR = REPO_ROOT / ".state" / "bench" / "logs"
 METRICS_PORTS = (9230, 9231)
 PROCESSED = "speedcam_ingest_messages_processed_total"
+BATCHES = "speedcam_ingest_batch_messages_count"
 
 
 def mqtt_client(name: str, **options: object) -> mqtt.Client:
@@ -112,51 +117,119 @@ def raw_broker_rate(messages: list[bytes]) -> float:
 
 
 def reset() -> None:
+    """An empty detections table and empty queues, the subscriber's MQTT session included:
+    completions left there by earlier runs would be counted as this run's work."""
     with connections["detections_db"].cursor() as cursor:
         cursor.execute("TRUNCATE TABLE detections")
     with Connection(os.environ["CELERY_BROKER_URL"]) as connection:
         declare_topology(connection)
         for queue in ALL_QUEUES:
             connection.default_channel.queue_purge(queue.name)
+        try:
+            connection.default_channel.queue_purge(f"mqtt-subscription-{settings.MQTT_CLIENT_ID}qos1")
+        except connection.channel_errors:  # no session yet
+            connection.close()
 
 
-def ingest_rate(messages: list[bytes], consumers: list[RoleProcess]) -> float:
-    """Publish a backlog while the ingest processes run; time until every event is handled."""
+@dataclass
+class Run:
+    rate: float
+    cpu_ms_per_event: dict[str, float] = field(default_factory=dict)
+    ingest_cores: float = 0.0
+    machine_busy: float = 0.0
+    mean_batch: float = 0.0
+
+
+def ingest_rate(
+    messages: list[bytes],
+    consumers: list[RoleProcess],
+    profile_to: Path | None = None,
+    profile_format: str = "flamegraph",
+) -> Run:
+    """Publish a backlog while the ingest processes run; time until every event is handled,
+    with the CPU each process group spent per event and how busy the machine was."""
     reset()
-    baseline = sum(scrape(port, PROCESSED) for port in METRICS_PORTS[: len(consumers)])
+    ports = METRICS_PORTS[: len(consumers)]
+    baseline = sum(scrape(port, PROCESSED) for port in ports)
+    batches_before = sum(scrape(port, BATCHES) for port in ports)
+    pids = {consumer.process.pid for consumer in consumers}
+    groups = {"ingest": lambda session, _: session in pids, **profiling.SERVICES}
+    profilers = [
+        profiling.record(
+            pid,
+            profile_to.with_suffix(f".{index}.{profiling.SUFFIX[profile_format]}"),
+            seconds=3600,
+            output_format=profile_format,
+        )
+        for index, pid in enumerate(sorted(pids))
+        if profile_to
+    ]
     publisher = mqtt_client("ingest-pub")
+    cpu_before, busy_before = profiling.cpu_seconds(groups), profiling.machine_busy_seconds()
     started = time.monotonic()
     publish(publisher, detections_new_topic(BENCH_CAMERA), messages)
     deadline = started + 600
-    while sum(scrape(port, PROCESSED) for port in METRICS_PORTS[: len(consumers)]) - baseline < len(messages):
+    while sum(scrape(port, PROCESSED) for port in ports) - baseline < len(messages):
         if time.monotonic() > deadline:
             raise AssertionError("ingest did not finish within 600 s")
-        time.sleep(0.05)
+        time.sleep(0.1)  # each scrape costs the ingest process a query: not too often
     elapsed = time.monotonic() - started
+    cpu_after, busy_after = profiling.cpu_seconds(groups), profiling.machine_busy_seconds()
+    batches = sum(scrape(port, BATCHES) for port in ports) - batches_before
     publisher.disconnect()
     publisher.loop_stop()
-    return len(messages) / elapsed
+    for profiler in profilers:  # py-spy writes what it sampled when interrupted
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait(timeout=60)
+    return Run(
+        rate=len(messages) / elapsed,
+        cpu_ms_per_event={
+            name: round((cpu_after[name] - cpu_before[name]) * 1000 / len(messages), 3) for name in groups
+        },
+        ingest_cores=round((cpu_after["ingest"] - cpu_before["ingest"]) / elapsed, 2),
+        machine_busy=round((busy_after - busy_before) / elapsed / (os.cpu_count() or 1), 3),
+        mean_batch=round(len(messages) / batches, 1) if batches else 0.0,
+    )
+
+
+GOAL_RATIO_TO_RAW = 0.5
+GOAL_SCALE_OUT = 1.7
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="SpeedCam ingest throughput")
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--profile", metavar="DIR", type=Path, help="py-spy flame graphs of the ingest processes")
+    parser.add_argument("--profile-format", default="flamegraph", choices=sorted(profiling.SUFFIX))
     args = parser.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     messages = payloads(args.count)
-    results: list[tuple[str, float]] = []
+    raw = raw_broker_rate(messages)
+    runs: dict[str, Run] = {}
 
-    results.append(("raw broker (paho -> paho)", raw_broker_rate(messages)))
+    def profile_to(name: str) -> Path | None:
+        return args.profile / name if args.profile else None
 
     # INFO, as in production: a log line per state change is part of the cost.
-    roles = Roles.from_environment(
-        LOG_DIR, {"INGEST_METRICS_PORT": str(METRICS_PORTS[0]), "LOG_LEVEL": "INFO"}, periodic_jobs=False
-    )
-    roles.start((roles.subscriber,))
-    try:
-        results.append(("MQTT subscriber x1", ingest_rate(payloads(args.count), [roles.subscriber])))
-    finally:
-        roles.subscriber.stop()
+    for name, batch_size in (("MQTT x1, one at a time", "1"), ("MQTT x1", None)):
+        roles = Roles.from_environment(
+            LOG_DIR,
+            {
+                "INGEST_METRICS_PORT": str(METRICS_PORTS[0]),
+                "LOG_LEVEL": "INFO",
+                **({"INGEST_BATCH_SIZE": batch_size} if batch_size else {}),
+            },
+            periodic_jobs=False,
+        )
+        roles.start((roles.subscriber,))
+        try:
+            runs[name] = ingest_rate(
+                payloads(args.count), [roles.subscriber], profile_to(f"ingest-mqtt-{len(runs)}"), args.profile_format
+            )
+        finally:
+            roles.subscriber.stop()
 
     consumers = [
         roles.role(
@@ -171,7 +244,10 @@ def main() -> int:
     try:
         for width in (1, 2):
             roles.start(tuple(consumers[:width]))
-            results.append((f"AMQP ingest x{width}", ingest_rate(payloads(args.count), consumers[:width])))
+            name = f"AMQP x{width}"
+            runs[name] = ingest_rate(
+                payloads(args.count), consumers[:width], profile_to(f"ingest-amqp-x{width}"), args.profile_format
+            )
             for consumer in consumers[:width]:
                 consumer.stop()
     finally:
@@ -181,21 +257,50 @@ def main() -> int:
             INGEST_QUEUE(connection.default_channel).delete()
         reset()
 
-    raw = results[0][1]
     today = f"{datetime.now(UTC):%Y-%m-%d}"
     print(f"\ningest throughput, {args.count} detections/new events, {today}, {os.cpu_count()} CPUs")
-    print(f"{'path':28} {'events/s':>9} {'vs raw broker':>14}")
-    for name, rate in results:
-        print(f"{name:28} {rate:9.0f} {rate / raw:13.1%}")
-    figures = {name: round(rate, 1) for name, rate in results}
+    print(
+        f"{'path':24} {'events/s':>9} {'vs raw':>7} {'batch':>6} {'ingest cores':>13} "
+        f"{'CPU ms/event: ingest':>21} {'MariaDB':>8} {'RabbitMQ':>9} {'machine busy':>13}"
+    )
+    print(f"{'raw broker (paho->paho)':24} {raw:9.0f} {1:7.0%}")
+    for name, run in runs.items():
+        cpu = run.cpu_ms_per_event
+        print(
+            f"{name:24} {run.rate:9.0f} {run.rate / raw:7.1%} {run.mean_batch:6.1f} {run.ingest_cores:13.2f} "
+            f"{cpu['ingest']:21.2f} {cpu['MariaDB']:8.2f} {cpu['RabbitMQ']:9.2f} {run.machine_busy:13.0%}"
+        )
+    mqtt, amqp1, amqp2 = runs["MQTT x1"], runs["AMQP x1"], runs["AMQP x2"]
+    scale_out = amqp2.rate / amqp1.rate
+    print(f"batching: {mqtt.rate / runs['MQTT x1, one at a time'].rate:.1f}x the one-at-a-time subscriber")
+    for name, run in (("MQTT x1", mqtt), ("AMQP x1", amqp1)):
+        verdict = "met" if run.rate / raw >= GOAL_RATIO_TO_RAW else "not met"
+        limit = (
+            f"; the machine was {run.machine_busy:.0%} busy, the ingest process used {run.ingest_cores:.2f} cores "
+            f"({run.cpu_ms_per_event['ingest']:.2f} ms CPU per event against the raw broker's "
+            f"{1000 / raw:.2f} ms per event all in)"
+        )
+        ratio = run.rate / raw
+        print(f"goal: {name} >= {GOAL_RATIO_TO_RAW:.0%} of the raw broker rate: {verdict} ({ratio:.1%}){limit}")
+    cpu_bound = amqp2.machine_busy >= 0.9
+    scale_verdict = "met" if scale_out >= GOAL_SCALE_OUT else ("the CPUs do not allow it" if cpu_bound else "not met")
+    print(
+        f"goal: AMQP x2 >= {GOAL_SCALE_OUT}x AMQP x1: {scale_verdict} ({scale_out:.2f}x; "
+        f"machine {amqp2.machine_busy:.0%} busy at x2)"
+    )
     print(
         json.dumps(
             {
                 "bench": "ingest",
                 "count": args.count,
-                "events_per_s": figures,
-                "mqtt_subscriber_vs_raw": round(results[1][1] / raw, 4),
-                "amqp_x2_vs_x1": round(results[3][1] / results[2][1], 3),
+                "raw_broker_events_per_s": round(raw, 1),
+                "events_per_s": {name: round(run.rate, 1) for name, run in runs.items()},
+                "ratio_to_raw": {name: round(run.rate / raw, 4) for name, run in runs.items()},
+                "batching_speedup": round(mqtt.rate / runs["MQTT x1, one at a time"].rate, 2),
+                "amqp_x2_vs_x1": round(scale_out, 3),
+                "mean_batch": {name: run.mean_batch for name, run in runs.items()},
+                "cpu_ms_per_event": {name: run.cpu_ms_per_event for name, run in runs.items()},
+                "machine_busy": {name: run.machine_busy for name, run in runs.items()},
             },
             ensure_ascii=False,
         )

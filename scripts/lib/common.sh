@@ -292,6 +292,9 @@ mqtt.allow_anonymous = false
 max_message_size = 65536
 mqtt.vhost = $RMQ_VHOST
 mqtt.exchange = amq.topic
+# Unacknowledged messages per MQTT subscription: room for the subscriber's batches
+# (INGEST_BATCH_SIZE, 100). RabbitMQ's default is 10.
+mqtt.prefetch = 200
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $RMQ_MGMT_PORT
 prometheus.tcp.ip = 127.0.0.1

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
+from amqp.exceptions import MessageNacked
 from django.db import DataError, IntegrityError, OperationalError
 
-from backend.contracts.events import detections_new_topic
+from backend.contracts.events import EventRejected, detections_new_topic
 from backend.detections.models import RejectedEvent
 from backend.ingest import handling
-from backend.ingest.handling import Failure, classify, handle_message, replay_rejected
+from backend.ingest.handling import Batch, Failure, Received, classify, handle_batch, handle_message, replay_rejected
 from backend.ingest.services import Outcome
 from tests.support.events import encode, new_event, register_test_camera
 
@@ -49,6 +51,7 @@ def failing_handler(monkeypatch: pytest.MonkeyPatch):
         (OperationalError(1054, "Unknown column (code before migration)"), Failure.UNAVAILABLE),
         (OperationalError(1142, "INSERT command denied"), Failure.UNAVAILABLE),
         (ConnectionResetError(), Failure.UNAVAILABLE),
+        (MessageNacked("the broker refused a publish of this batch"), Failure.UNAVAILABLE),
         (RuntimeError("who knows"), Failure.UNKNOWN),
     ],
 )
@@ -102,7 +105,7 @@ def test_unknown_topics_are_parked_without_a_camera() -> None:
 
 
 def test_replay_applies_a_message_once_its_cause_is_fixed(monkeypatch) -> None:
-    monkeypatch.setattr("backend.ingest.services.hand_to_ocr", lambda detection: None)
+    monkeypatch.setattr("backend.ingest.services.hand_many_to_ocr", lambda detections: None)
     event = new_event()
     assert handle_message(TOPIC, encode(event), stopping=threading.Event()) is True
     parked = RejectedEvent.objects.get()
@@ -113,3 +116,65 @@ def test_replay_applies_a_message_once_its_cause_is_fixed(monkeypatch) -> None:
     assert replay_rejected(parked.pk) == "applied: created"
     parked.refresh_from_db()
     assert parked.replayed_at is not None and parked.replay_outcome == "applied: created"
+
+
+def received(payload: bytes, topic: str = TOPIC) -> Received:
+    return Received.of(topic, payload)
+
+
+def test_a_batch_parks_its_rejected_events_alone_and_acknowledges_all(monkeypatch) -> None:
+    def stored_together(messages: list[tuple[bytes, str | None]]) -> list:
+        slow = EventRejected("not_over_registered_limit", "40 km/h")
+        return [slow if payload == b"slow" else Outcome.CREATED for payload, _ in messages]
+
+    monkeypatch.setattr(handling, "handle_detections_new", stored_together)
+    batch = [received(b"fast-1"), received(b"slow"), received(b"fast-2")]
+    assert handle_batch(batch, stopping=threading.Event()) == [True, True, True]
+    parked = RejectedEvent.objects.get()
+    assert (parked.reason, bytes(parked.payload)) == ("not_over_registered_limit", b"slow")
+
+
+def test_a_batch_that_fails_for_good_is_applied_again_one_message_at_a_time(monkeypatch) -> None:
+    def batch_fails(messages: list[tuple[bytes, str | None]]) -> list:
+        raise DataError(1406, "Data too long for column 'location'")
+
+    def one_by_one(payload: bytes, camera_id: str | None) -> Outcome:
+        if payload == b"too-long":
+            raise DataError(1406, "Data too long for column 'location'")
+        return Outcome.CREATED
+
+    monkeypatch.setattr(handling, "handle_detections_new", batch_fails)
+    monkeypatch.setitem(handling.HANDLERS, "detections/new", one_by_one)
+    batch = [received(b"good-1"), received(b"too-long"), received(b"good-2")]
+    assert handle_batch(batch, stopping=threading.Event()) == [True, True, True]
+    parked = RejectedEvent.objects.get()
+    assert (parked.reason, bytes(parked.payload)) == ("data_error", b"too-long")
+
+
+def test_a_batch_during_an_outage_is_left_for_redelivery_whole(monkeypatch) -> None:
+    attempts: list[int] = []
+
+    def broker_down(messages: list[tuple[bytes, str | None]]) -> list:
+        attempts.append(len(messages))
+        raise OperationalError(2003, "Can't connect")
+
+    monkeypatch.setattr(handling, "handle_detections_new", broker_down)
+    monkeypatch.setattr(handling, "RETRY_DELAYS_S", (0.0, 0.0))
+    batch = [received(b"one"), received(b"two"), received(b'{"state": "online"}', "cameras/cam-01/status")]
+    decisions = handle_batch(batch, stopping=threading.Event())
+    assert decisions[:2] == [False, False] and attempts == [2, 2, 2]
+    assert not RejectedEvent.objects.filter(topic=TOPIC).exists()
+
+
+def test_a_batch_is_due_when_full_or_when_its_first_message_has_waited() -> None:
+    batch: Batch[int] = Batch(size=3, wait_s=0.05)
+    assert batch.seconds_left(idle_s=1.0) == 1.0 and not batch.due
+    batch.add(1, TOPIC, b"{}")
+    batch.add(2, TOPIC, b"{}")
+    assert not batch.due and 0 < batch.seconds_left(idle_s=1.0) <= 0.05
+    time.sleep(0.06)
+    assert batch.due and batch.seconds_left(idle_s=1.0) == 0.0
+    batch.add(3, TOPIC, b"{}")
+    assert batch.full
+    batch.drop()
+    assert not batch.items and not batch.due

@@ -42,6 +42,28 @@ def test_same_event_twice_makes_one_detection_and_one_ocr_task(pipeline) -> None
     assert ocr_tasks.count() == 1
 
 
+def test_a_burst_is_stored_in_batches_each_event_once_and_handed_to_ocr_once(pipeline) -> None:
+    batches_before = pipeline.subscriber_metric("speedcam_ingest_batch_messages_count")
+    messages_before = pipeline.subscriber_metric("speedcam_ingest_batch_messages_sum")
+    events = [uploaded_event(pipeline.services, "12가3456") for _ in range(30)]
+    publish_detections(pipeline.services, [encode(event) for event in events])
+
+    for event in events:
+        wait_detection(event["event_id"])
+    batches = pipeline.subscriber_metric("speedcam_ingest_batch_messages_count") - batches_before
+    messages = pipeline.subscriber_metric("speedcam_ingest_batch_messages_sum") - messages_before
+    # The completions of the OCR worker come in too: at least the burst, in fewer batches.
+    assert messages >= 30 and batches < messages, f"{messages:.0f} messages in {batches:.0f} batches"
+    event_ids = [event["event_id"] for event in events]
+    assert Detection.objects.filter(event_id__in=event_ids).count() == 30
+    assert not Detection.objects.filter(event_id__in=event_ids, ocr_dispatched_at=None).exists()
+    tasks = wait_for(
+        lambda: (n := TaskResult.objects.filter(task_name="ocr.process_detection").count()) >= 30 and n,
+        what="30 OCR results",
+    )
+    assert tasks == 30
+
+
 INVALID_PAYLOADS = [
     (b"\xff\xfe", "not_utf8"),
     (b"{oops", "not_json"),

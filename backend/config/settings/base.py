@@ -307,7 +307,12 @@ INGEST_METRICS_PORT = port("INGEST_METRICS_PORT", 9108)
 # mqtt: one MQTT subscriber (run_mqtt_subscriber). amqp: any number of competing
 # consumers of the durable ingest_queue bound to amq.topic (run_amqp_ingest).
 INGEST_MODE = choice("INGEST_MODE", "mqtt", {"mqtt", "amqp"})
-INGEST_PREFETCH = positive_int("INGEST_PREFETCH", 20, maximum=1000)
+INGEST_PREFETCH = positive_int("INGEST_PREFETCH", 200, maximum=1000)
+# Micro-batches: up to this many messages are applied together (one transaction, one
+# publish-confirm round), or what arrived within INGEST_BATCH_WAIT_MS of the first. 1 turns
+# batching off. Keep it at most INGEST_PREFETCH and RabbitMQ's mqtt.prefetch.
+INGEST_BATCH_SIZE = positive_int("INGEST_BATCH_SIZE", 100, maximum=1000)
+INGEST_BATCH_WAIT_MS = positive_int("INGEST_BATCH_WAIT_MS", 10, maximum=1000)
 # A violation older than this when it arrives is parked, not stored (a camera's spool may
 # hold events through an outage, but not indefinitely); one more than 5 minutes ahead too.
 INGEST_MAX_EVENT_AGE_S = positive_int("INGEST_MAX_EVENT_AGE_S", 7 * 86_400, maximum=365 * 86_400)
