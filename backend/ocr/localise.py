@@ -17,6 +17,7 @@ Box = tuple[int, int, int, int]  # x, y, width, height
 ASPECT = (1.3, 7.5)  # two-line plates are 2:1, less when cut loosely or seen at an angle
 MAX_WIDTH = 1280  # larger snapshots are searched scaled down
 MAX_CROP_HEIGHT = 300  # taller images are snapshots, never a plate crop
+CROP_ASPECT = (1.0, 7.5)  # a two-line plate cut loosely by hand or by the edge is nearly square
 
 
 def plate_candidates(gray: np.ndarray, *, hint: Box | None = None, limit: int = 5) -> list[Box]:
@@ -35,7 +36,7 @@ def plate_candidates(gray: np.ndarray, *, hint: Box | None = None, limit: int = 
     # A small image of plate proportions may be the plate itself (a crop): a candidate too.
     if (
         height <= MAX_CROP_HEIGHT
-        and ASPECT[0] <= width / height <= ASPECT[1]
+        and CROP_ASPECT[0] <= width / height <= CROP_ASPECT[1]
         and (0, 0, width, height) not in candidates
     ):
         candidates = [*candidates[: limit - 1], (0, 0, width, height)]

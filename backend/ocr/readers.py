@@ -18,7 +18,7 @@ from PIL import Image
 from backend.common import tracing
 from backend.contracts.plates import normalise_plate
 from backend.ocr.localise import plate_candidates
-from backend.ocr.plate_model.lines import recogniser_line
+from backend.ocr.plate_model.lines import recogniser_lines
 
 
 @dataclass(frozen=True)
@@ -79,15 +79,14 @@ class EasyOcrPlateReader:
             span.set_attribute("speedcam.candidates", len(candidates))
         for x, y, w, h in candidates:
             # Dark on light, two-line plates as one line (top line first), as the model was trained.
-            line = recogniser_line(gray[y : y + h, x : x + w])
-            box = [0, line.shape[1], 0, line.shape[0]]
-            results = self.reader.recognize(line, horizontal_list=[box], free_list=[], detail=1)
-            for _, text, confidence in results:
-                plate = normalise_plate(text)
-                if plate and (best.confidence is None or confidence > best.confidence):
-                    best = PlateRead(text=plate, confidence=float(confidence), bbox=(x, y, w, h))
-            if best.confidence is not None and best.confidence >= self.GOOD_ENOUGH:
-                break
+            for line in recogniser_lines(gray[y : y + h, x : x + w]):
+                box = [0, line.shape[1], 0, line.shape[0]]
+                for _, text, confidence in self.reader.recognize(line, horizontal_list=[box], free_list=[], detail=1):
+                    plate = normalise_plate(text)
+                    if plate and (best.confidence is None or confidence > best.confidence):
+                        best = PlateRead(text=plate, confidence=float(confidence), bbox=(x, y, w, h))
+                if best.confidence is not None and best.confidence >= self.GOOD_ENOUGH:
+                    return best
         if best.text is None and self.detector_fallback:
             for box, text, confidence in self.reader.readtext(gray, detail=1):
                 plate = normalise_plate(text)

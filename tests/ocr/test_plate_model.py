@@ -7,7 +7,7 @@ import pytest
 
 from backend.contracts.plates import normalise_plate
 from backend.ocr.plate_model.charset import CHARACTERS
-from backend.ocr.plate_model.lines import split_row, unfold_two_line
+from backend.ocr.plate_model.lines import recogniser_lines, split_row, unfold_two_line
 from backend.ocr.plate_model.render import camera_effects, typeface_crop
 from backend.ocr.plate_model.typeface import LAYOUTS, TWO_LINE_LAYOUTS, glyphs, random_text, render_typeface_plate
 
@@ -43,6 +43,18 @@ def test_two_line_plates_unfold_into_one_line(layout: str) -> None:
         line = unfold_two_line(crop)
         unfolded += line.shape[1] / line.shape[0] > 4
     assert unfolded >= 34  # measured 90-92 %; the rest go to review as unreadable
+
+
+@pytest.mark.parametrize("layout", TWO_LINE_LAYOUTS)
+def test_a_squat_crop_is_also_cut_where_the_gap_usually_is(layout: str) -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        crop = typeface_crop(random_text(layout, rng), layout, rng, unfold=False)
+        lines = recogniser_lines(crop)
+        # Whether or not the detector found the gap, the reader gets lines cut in two.
+        assert sum(line.shape[1] > crop.shape[1] for line in lines) >= 2
+        # Training gets only lines cut in two for a two-line plate.
+        assert all(line.shape[1] > crop.shape[1] for line in recogniser_lines(crop, two_line=True))
 
 
 @pytest.mark.parametrize("layout", ["white-7", "white-8", "green-1line"])

@@ -22,6 +22,7 @@ import torch.nn as nn
 import yaml
 
 from backend.ocr.plate_model.charset import CHARACTERS
+from backend.ocr.plate_model.lines import recogniser_lines
 from backend.ocr.plate_model.render import (
     IMG_H,
     Face,
@@ -54,11 +55,15 @@ def sample_crop(rng: np.random.Generator, faces: list[Face], typeface_share: flo
     if rng.random() < typeface_share:
         layout = LAYOUTS[int(rng.integers(len(LAYOUTS)))]
         text = random_text(layout, rng)
-        for _ in range(5):  # a two-line crop the unfolding missed teaches nothing: cut another
-            crop = typeface_crop(text, layout, rng)
-            if layout not in TWO_LINE_LAYOUTS or crop.shape[1] / crop.shape[0] > 4:
+        # Every line the reader would try that holds the whole text: for a two-line plate the
+        # cut at the detected gap and at the gap's usual heights, so the model reads them all.
+        two_line = layout in TWO_LINE_LAYOUTS
+        for _ in range(5):  # a two-line crop nothing cuts in two teaches nothing: cut another
+            crop = typeface_crop(text, layout, rng, unfold=False)
+            lines = recogniser_lines(crop, two_line=two_line)
+            if not two_line or lines[0].shape[1] > crop.shape[1]:
                 break
-        return to_model_height(crop), text, layout
+        return to_model_height(lines[int(rng.integers(len(lines)))]), text, layout
     text = random_plate(rng)
     return to_model_height(plate_crop(text, faces[int(rng.integers(len(faces)))], rng)), text, "font"
 
