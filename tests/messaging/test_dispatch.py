@@ -22,7 +22,6 @@ def connection():
 def publish(channel: _ConfirmedChannel, routing_key: str, count: int) -> None:
     for index in range(count):
         channel.channel.basic_publish(channel.channel.prepare_message(str(index).encode()), routing_key=routing_key)
-        channel.published += 1
 
 
 def test_a_batch_returns_once_the_broker_confirmed_every_publish(connection) -> None:
@@ -33,7 +32,7 @@ def test_a_batch_returns_once_the_broker_confirmed_every_publish(connection) -> 
         channel = _ConfirmedChannel(connection)
         publish(channel, queue.name, 50)
         channel.wait(timeout_s=10)
-        assert channel.acked == 50
+        assert channel.published == channel.acked == 50
         assert bound.queue_declare(passive=True).message_count == 50
     finally:
         bound.delete()
@@ -54,3 +53,20 @@ def test_a_publish_the_broker_refuses_fails_the_batch(connection) -> None:
         assert channel.acked == 3 and channel.refused
     finally:
         bound.delete()
+
+
+def test_dispatching_a_batch_returns_once_every_publish_on_its_channel_is_confirmed() -> None:
+    from backend.messaging import dispatch
+
+    # Detections that do not exist: a worker that takes these tasks finds nothing to do.
+    handovers = [
+        dispatch.OcrHandover(
+            detection_id=2_000_000_000 + index, event_id=str(uuid.uuid4()), detected_speed=90, speed_limit=60
+        )
+        for index in range(3)
+    ]
+    assert len(set(dispatch.dispatch_ocr_many(handovers))) == 3
+    assert dispatch._confirmed is not None
+    channel = dispatch._confirmed[1]
+    # Celery's task-sent events go out on the same channel: counted and confirmed as well.
+    assert channel.published == channel.acked >= 3
