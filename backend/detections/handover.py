@@ -16,7 +16,14 @@ from backend.common.events_log import log_transition
 from backend.detections import services as detection_services
 from backend.detections.models import Detection
 from backend.detections.selectors import detection_by_id
-from backend.messaging.dispatch import OcrHandover, dispatch_alert, dispatch_ocr, dispatch_ocr_many
+from backend.messaging.dispatch import (
+    AlertHandover,
+    OcrHandover,
+    dispatch_alert,
+    dispatch_alert_many,
+    dispatch_ocr,
+    dispatch_ocr_many,
+)
 from backend.notifications import services as notification_services
 from backend.notifications.models import Notification
 
@@ -62,6 +69,20 @@ def hand_to_alert(detection: Detection) -> None:
     """Publish the alert task (confirmed by the broker), then record that it was handed over."""
     dispatch_alert(detection_id=detection.pk, event_id=detection.event_id)
     detection_services.mark_alert_dispatched(detection.pk)
+
+
+def hand_many_to_alert(handovers: Sequence[tuple[Detection, str | None]]) -> None:
+    """hand_to_alert for a batch of (detection, the traceparent its task carries on): every
+    task published, the broker's confirms awaited once, the hand-overs recorded at once."""
+    if not handovers:
+        return
+    dispatch_alert_many(
+        [
+            AlertHandover(detection_id=detection.pk, event_id=detection.event_id, traceparent=traceparent)
+            for detection, traceparent in handovers
+        ]
+    )
+    detection_services.mark_alerts_dispatched([detection.pk for detection, _ in handovers])
 
 
 def linked_to_its_trace(name: str, detection: Detection) -> AbstractContextManager:

@@ -20,6 +20,10 @@ def detection_by_id(detection_id: int) -> Detection | None:
         return None
 
 
+def detections_by_id(detection_ids: Iterable[int]) -> dict[int, Detection]:
+    return Detection.objects.in_bulk(set(detection_ids))
+
+
 def detection_by_event_id(event_id: str) -> Detection | None:
     return Detection.objects.filter(event_id=event_id).first()
 

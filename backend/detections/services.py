@@ -94,7 +94,8 @@ def register_detections(batch: Sequence[NewDetection]) -> list[tuple[Detection, 
     if any(detection.pk is None for detection in new.values()):  # a server that cannot return the new ids
         new = {d.event_id: d for d in Detection.objects.filter(event_id__in=list(new))}
     for detection in new.values():
-        _log_pending(detection)
+        with tracing.attached(detection.traceparent):  # the line belongs to its detection's trace
+            _log_pending(detection)
     stored.update(new)
     seen: set[str] = set()
     results = []
@@ -249,7 +250,11 @@ def fail_detection(detection_id: int, *, reason: str) -> None:
 
 
 def mark_alert_dispatched(detection_id: int) -> None:
-    Detection.objects.filter(pk=detection_id).update(alert_dispatched_at=timezone.now())
+    mark_alerts_dispatched([detection_id])
+
+
+def mark_alerts_dispatched(detection_ids: Sequence[int]) -> None:
+    Detection.objects.filter(pk__in=detection_ids).update(alert_dispatched_at=timezone.now())
 
 
 def reopen_alert_watch(detection_id: int) -> None:

@@ -13,10 +13,11 @@ No message may hold the queue. Each failure is one of three kinds:
 
 Messages come in micro-batches (`Batch`: up to INGEST_BATCH_SIZE, or what arrived within
 INGEST_BATCH_WAIT_MS of the first). A batch's detections/new events are stored in one
-transaction and handed to OCR with one publish-confirm round; the caller acknowledges
-each message only after that. An event that fails its checks is parked alone, and a
-batch that fails as a whole for any reason but an outage is applied again message by
-message, so one bad message never takes its batch down with it.
+transaction and handed to OCR with one publish-confirm round, and its completions are
+handed to the alert role alike; the caller acknowledges each message only after that.
+An event that fails its checks is parked alone, and a batch that fails as a whole for
+any reason but an outage is applied again message by message, so one bad message never
+takes its batch down with it.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from backend.ingest.services import (
     handle_camera_status,
     handle_detection_completed,
     handle_detection_new,
+    handle_detections_completed,
     handle_detections_new,
     handle_fcm_token_retired,
 )
@@ -64,6 +66,12 @@ HANDLERS: dict[str, Callable[[bytes, str | None], Outcome]] = {
     TOPIC_DETECTIONS_COMPLETED: handle_detection_completed,
     TOPIC_FCM_TOKEN_RETIRED: handle_fcm_token_retired,
     TOPIC_CAMERA_STATUS: handle_camera_status,
+}
+BatchHandler = Callable[[Sequence[tuple[bytes, str | None]]], list[Outcome | EventRejected]]
+# Topics whose messages in a batch are applied together (one transaction, one confirm round).
+BATCH_HANDLERS: dict[str, BatchHandler] = {
+    TOPIC_DETECTIONS_NEW: handle_detections_new,
+    TOPIC_DETECTIONS_COMPLETED: handle_detections_completed,
 }
 # In-place retries stay well inside the MQTT keepalive and the AMQP heartbeat:
 # the network loop is blocked meanwhile.
@@ -133,13 +141,16 @@ def handle_message(topic: str, payload: bytes, *, stopping: threading.Event) -> 
 
 def handle_batch(messages: Sequence[Received], *, stopping: threading.Event) -> list[bool]:
     """Apply a batch of messages; for each, in order, whether to acknowledge it (see
-    handle_message). Its detections/new events go together; the rest one by one."""
+    handle_message). New detections go together, and so do completions; the rest one by one."""
     started = time.monotonic()
     metrics.BATCH_SIZE.observe(len(messages))
     for message in messages:
         metrics.MESSAGES_RECEIVED.labels(message.label).inc()
-    new_events = [index for index, message in enumerate(messages) if message.kind == TOPIC_DETECTIONS_NEW]
-    decisions = _apply_new_events(messages, new_events, stopping) if len(new_events) > 1 else {}
+    decisions: dict[int, bool] = {}
+    for kind, handler in BATCH_HANDLERS.items():
+        indexes = [index for index, message in enumerate(messages) if message.kind == kind]
+        if len(indexes) > 1:
+            decisions.update(_apply_together(handler, messages, indexes, stopping))
     for index, message in enumerate(messages):
         if index not in decisions:
             decisions[index] = _apply(message, stopping)
@@ -150,24 +161,27 @@ def handle_batch(messages: Sequence[Received], *, stopping: threading.Event) -> 
     return [decisions[index] for index in range(len(messages))]
 
 
-def _apply_new_events(messages: Sequence[Received], indexes: list[int], stopping: threading.Event) -> dict[int, bool]:
-    """The detections/new events of a batch in one go. Returns a decision per index, or
+def _apply_together(
+    handler: BatchHandler, messages: Sequence[Received], indexes: list[int], stopping: threading.Event
+) -> dict[int, bool]:
+    """The messages of one topic in a batch, in one go. Returns a decision per index, or
     none at all when the batch failed for a reason other than an outage: the caller then
     applies each message on its own, which parks the one at fault."""
     batch = [messages[index] for index in indexes]
+    label = batch[0].label
     delays = iter(RETRY_DELAYS_S)
     while True:
         close_old_connections()
         try:
-            results = handle_detections_new([(message.payload, message.camera_id) for message in batch])
+            results = handler([(message.payload, message.camera_id) for message in batch])
         except Exception as error:
             failure = classify(error)
             if failure is not Failure.UNAVAILABLE:
-                logger.warning("a batch of %d events failed (%r); applying them one by one", len(batch), error)
+                logger.warning("a batch of %d %s failed (%r); applying them one by one", len(batch), label, error)
                 connections.close_all()
                 return {}
-            metrics.MESSAGE_ERRORS.labels(TOPIC_DETECTIONS_NEW, failure.value).inc(len(batch))
-            logger.exception("handling a batch of %d events failed (%s)", len(batch), failure.value)
+            metrics.MESSAGE_ERRORS.labels(label, failure.value).inc(len(batch))
+            logger.exception("handling a batch of %d %s failed (%s)", len(batch), label, failure.value)
             connections.close_all()
             delay = next(delays, None)
             if delay is None or stopping.wait(delay):

@@ -18,6 +18,7 @@ from backend.cameras.services import note_activity, record_camera_seen
 from backend.common import log_context, tracing
 from backend.common.events_log import log_transition
 from backend.contracts.events import (
+    DetectionCompletedEvent,
     DetectionNewEvent,
     EventRejected,
     parse_camera_status,
@@ -26,9 +27,9 @@ from backend.contracts.events import (
     parse_fcm_token_retired,
 )
 from backend.detections import services as detection_services
-from backend.detections.handover import hand_many_to_ocr, hand_to_alert
+from backend.detections.handover import hand_many_to_alert, hand_many_to_ocr
 from backend.detections.models import Detection
-from backend.detections.selectors import detection_by_id
+from backend.detections.selectors import detections_by_id
 from backend.detections.services import NewDetection
 from backend.ingest.metrics import CAMERA_REPORTED
 from backend.vehicles.services import retire_fcm_token
@@ -155,28 +156,57 @@ def handle_detection_completed(payload: bytes, camera_id: str | None = None) -> 
     A duplicated completion event may dispatch a second alert task; the alert
     worker's claim makes that harmless.
     """
-    event = parse_detection_completed(payload)
-    detection = detection_by_id(event.detection_id)
-    if detection is None or detection.event_id != str(event.event_id):
-        raise EventRejected(
-            "unknown_detection",
-            f"no detection {event.detection_id} with event_id {event.event_id}",
-        )
-    with (
-        log_context.bound(event_id=detection.event_id, detection_id=detection.pk),
-        tracing.span(
-            "ingest detections/completed",
-            parent=event.traceparent,
-            event_id=detection.event_id,
-            detection_id=detection.pk,
-        ),
-    ):
-        if detection.needs_review:
-            # A person checks the read first; the admin's "Reviewed" action sends the alert then.
-            log_transition(logger, "alert withheld: detection needs review", reason=detection.review_reason)
-            return Outcome.REVIEW_REQUIRED
-        hand_to_alert(detection)
-        return Outcome.ALERT_DISPATCHED
+    (result,) = handle_detections_completed([(payload, camera_id)])
+    if isinstance(result, EventRejected):
+        raise result
+    return result
+
+
+def handle_detections_completed(messages: Sequence[tuple[bytes, str | None]]) -> list[Outcome | EventRejected]:
+    """handle_detection_completed for a batch, in order: each event checked on its own,
+    the alert tasks of the rest published with one confirm round and recorded at once."""
+    events: list[tuple[int, DetectionCompletedEvent]] = []
+    results: list[Outcome | EventRejected] = []
+    for index, (payload, _) in enumerate(messages):
+        try:
+            events.append((index, parse_detection_completed(payload)))
+            results.append(Outcome.ALERT_DISPATCHED)  # settled below
+        except EventRejected as rejection:
+            results.append(rejection)
+    found = detections_by_id(event.detection_id for _, event in events)
+    handovers: list[tuple[Detection, str | None]] = []
+    spans: list[Span] = []
+    try:
+        for index, event in events:
+            detection = found.get(event.detection_id)
+            if detection is None or detection.event_id != str(event.event_id):
+                results[index] = EventRejected(
+                    "unknown_detection", f"no detection {event.detection_id} with event_id {event.event_id}"
+                )
+                continue
+            span = tracing.start_span(
+                "ingest detections/completed",
+                parent=event.traceparent,
+                event_id=detection.event_id,
+                detection_id=detection.pk,
+            )
+            spans.append(span)
+            traceparent = tracing.traceparent_of(span)
+            if detection.needs_review:
+                # A person checks the read first; the admin's "Reviewed" action sends the alert then.
+                with (
+                    tracing.attached(traceparent),
+                    log_context.bound(event_id=detection.event_id, detection_id=detection.pk),
+                ):
+                    log_transition(logger, "alert withheld: detection needs review", reason=detection.review_reason)
+                results[index] = Outcome.REVIEW_REQUIRED
+                continue
+            handovers.append((detection, traceparent))
+        hand_many_to_alert(handovers)
+    finally:
+        for span in spans:
+            span.end()
+    return results
 
 
 def handle_fcm_token_retired(payload: bytes, camera_id: str | None = None) -> Outcome:

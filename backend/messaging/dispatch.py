@@ -204,12 +204,40 @@ def dispatch_ocr_many(handovers: Sequence[OcrHandover]) -> list[str]:
         ],
     )
     for item, task_id in zip(handovers, task_ids, strict=True):
-        log_transition(
-            logger,
-            "ocr task dispatched",
-            event_id=item.event_id,
-            detection_id=item.detection_id,
-            priority=ocr_priority(item.detected_speed, item.speed_limit),
-            task_id=task_id,
-        )
+        with tracing.attached(item.traceparent):  # the line belongs to its detection's trace
+            log_transition(
+                logger,
+                "ocr task dispatched",
+                event_id=item.event_id,
+                detection_id=item.detection_id,
+                priority=ocr_priority(item.detected_speed, item.speed_limit),
+                task_id=task_id,
+            )
+    return task_ids
+
+
+@dataclass(frozen=True)
+class AlertHandover:
+    """One alert task of a batch; `traceparent` names the span the task belongs to."""
+
+    detection_id: int
+    event_id: str
+    traceparent: str | None = None
+
+
+def dispatch_alert_many(handovers: Sequence[AlertHandover]) -> list[str]:
+    """Hand a batch of alert tasks to RabbitMQ with one confirm round; returns their task
+    ids once the broker confirmed every one of them."""
+    task_ids = _send_many(
+        ALERT_TASK,
+        [
+            ({"detection_id": item.detection_id, "event_id": item.event_id}, FCM_QUEUE, {}, item.traceparent)
+            for item in handovers
+        ],
+    )
+    for item, task_id in zip(handovers, task_ids, strict=True):
+        with tracing.attached(item.traceparent):
+            log_transition(
+                logger, "alert task dispatched", event_id=item.event_id, detection_id=item.detection_id, task_id=task_id
+            )
     return task_ids

@@ -127,7 +127,7 @@ def test_a_batch_parks_its_rejected_events_alone_and_acknowledges_all(monkeypatc
         slow = EventRejected("not_over_registered_limit", "40 km/h")
         return [slow if payload == b"slow" else Outcome.CREATED for payload, _ in messages]
 
-    monkeypatch.setattr(handling, "handle_detections_new", stored_together)
+    monkeypatch.setitem(handling.BATCH_HANDLERS, "detections/new", stored_together)
     batch = [received(b"fast-1"), received(b"slow"), received(b"fast-2")]
     assert handle_batch(batch, stopping=threading.Event()) == [True, True, True]
     parked = RejectedEvent.objects.get()
@@ -143,7 +143,7 @@ def test_a_batch_that_fails_for_good_is_applied_again_one_message_at_a_time(monk
             raise DataError(1406, "Data too long for column 'location'")
         return Outcome.CREATED
 
-    monkeypatch.setattr(handling, "handle_detections_new", batch_fails)
+    monkeypatch.setitem(handling.BATCH_HANDLERS, "detections/new", batch_fails)
     monkeypatch.setitem(handling.HANDLERS, "detections/new", one_by_one)
     batch = [received(b"good-1"), received(b"too-long"), received(b"good-2")]
     assert handle_batch(batch, stopping=threading.Event()) == [True, True, True]
@@ -158,7 +158,7 @@ def test_a_batch_during_an_outage_is_left_for_redelivery_whole(monkeypatch) -> N
         attempts.append(len(messages))
         raise OperationalError(2003, "Can't connect")
 
-    monkeypatch.setattr(handling, "handle_detections_new", broker_down)
+    monkeypatch.setitem(handling.BATCH_HANDLERS, "detections/new", broker_down)
     monkeypatch.setattr(handling, "RETRY_DELAYS_S", (0.0, 0.0))
     batch = [received(b"one"), received(b"two"), received(b'{"state": "online"}', "cameras/cam-01/status")]
     decisions = handle_batch(batch, stopping=threading.Event())
