@@ -73,4 +73,7 @@ def test_competing_consumers_share_the_load_and_each_event_is_stored_once(pipeli
     assert all(created(port) > 0 for port in PORTS), "both consumers took a share"
     assert sum(scrape(port, REJECTED, reason="invalid_detected_speed") for port in PORTS) == 1
     # The completion events went the same way: every detection's alert was handed over.
-    assert Detection.objects.filter(alert_dispatched_at__isnull=False).count() == len(events)
+    wait_for(
+        lambda: Detection.objects.filter(alert_dispatched_at__isnull=False).count() == len(events),
+        what="every detection's alert handed over",
+    )
