@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, OperationalError, models, transaction
 from django.utils import timezone
 
 from backend.common import tracing
@@ -17,6 +17,7 @@ from backend.detections.models import Detection, RejectedEvent
 
 logger = logging.getLogger(__name__)
 DB = "detections_db"
+DEADLOCK = 1213  # MariaDB: the transaction was chosen as a deadlock's victim and rolled back
 Status = Detection.Status
 
 
@@ -81,10 +82,14 @@ def register_detections(batch: Sequence[NewDetection]) -> list[tuple[Detection, 
             for event_id, item in zip(event_ids, batch, strict=True):
                 if event_id not in stored and event_id not in new:
                     new[event_id] = Detection(event_id=event_id, **item.fields())
-            Detection.objects.bulk_create(new.values())
-    except IntegrityError:
-        # Another delivery of one of these events (a second AMQP consumer) stored it first:
-        # each on its own then, idempotently.
+            # In event_id order: two consumers inserting the same events take their index
+            # locks in the same order, so one waits for the other instead of deadlocking.
+            Detection.objects.bulk_create(sorted(new.values(), key=lambda detection: detection.event_id))
+    except (IntegrityError, OperationalError) as error:
+        if isinstance(error, OperationalError) and error.args[:1] != (DEADLOCK,):
+            raise
+        # Another delivery of one of these events (a second AMQP consumer) stored it first,
+        # or is storing it now: each on its own then, idempotently.
         return [
             register_detection(
                 item.event, location=item.location, speed_limit=item.speed_limit, traceparent=item.traceparent
