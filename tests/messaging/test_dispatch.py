@@ -7,7 +7,7 @@ import uuid
 import pytest
 from amqp.exceptions import MessageNacked
 from django.conf import settings
-from kombu import Connection, Queue
+from kombu import Connection, Exchange, Queue
 
 from backend.messaging.dispatch import _ConfirmedChannel
 
@@ -55,18 +55,21 @@ def test_a_publish_the_broker_refuses_fails_the_batch(connection) -> None:
         bound.delete()
 
 
-def test_dispatching_a_batch_returns_once_every_publish_on_its_channel_is_confirmed() -> None:
+def test_a_batch_of_tasks_returns_once_every_publish_on_its_channel_is_confirmed(connection) -> None:
     from backend.messaging import dispatch
 
-    # Detections that do not exist: a worker that takes these tasks finds nothing to do.
-    handovers = [
-        dispatch.OcrHandover(
-            detection_id=2_000_000_000 + index, event_id=str(uuid.uuid4()), detected_speed=90, speed_limit=60
-        )
-        for index in range(3)
-    ]
-    assert len(set(dispatch.dispatch_ocr_many(handovers))) == 3
-    assert dispatch._confirmed is not None
-    channel = dispatch._confirmed[1]
-    # Celery's task-sent events go out on the same channel: counted and confirmed as well.
-    assert channel.published == channel.acked >= 3
+    # A private queue: ocr_queue may have a live worker, which would dead-letter tasks for
+    # detections that do not exist.
+    queue = Queue(f"test-tasks-{uuid.uuid4().hex[:8]}", Exchange("test_tasks", type="direct"), routing_key="t")
+    bound = queue(connection.default_channel)
+    bound.declare()
+    try:
+        task_ids = dispatch._send_many("test.task", [({"n": n}, queue, {}, None) for n in range(3)])
+        assert len(set(task_ids)) == 3
+        assert bound.queue_declare(passive=True).message_count == 3
+        assert dispatch._confirmed is not None
+        channel = dispatch._confirmed[1]
+        # Celery's task-sent events go out on the same channel: counted and confirmed as well.
+        assert channel.published == channel.acked >= 3
+    finally:
+        bound.delete()
