@@ -182,7 +182,7 @@ def _send_many(name: str, tasks: Sequence[tuple[dict, Queue, dict, str | None]])
                 _confirmed = None
                 # As in _send: a connection that died while idle gets one more try; a nack,
                 # a timeout or a second failure goes to the caller, which retries the batch
-                # (a task published twice is harmless: the OCR worker's claim is idempotent).
+                # (a task published twice is harmless: the workers' claims make it idempotent).
                 if attempt == 2 or not isinstance(error, CONNECTION_ERRORS):
                     raise
         raise AssertionError("unreachable")
