@@ -145,8 +145,17 @@ def tracer() -> trace.Tracer:
 
 def current_traceparent() -> str | None:
     """The W3C traceparent of the current span, to carry in an event; None outside any."""
+    return _traceparent(None)
+
+
+def traceparent_of(span: Span) -> str | None:
+    """The W3C traceparent naming `span`; None when it is not recorded or tracing is off."""
+    return _traceparent(trace.set_span_in_context(span))
+
+
+def _traceparent(context: Context | None) -> str | None:
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    propagate.inject(carrier, context=context)
     return carrier.get("traceparent")
 
 
@@ -178,9 +187,7 @@ def span(
     """A span, current inside the block: a child of `parent` (a traceparent from an event)
     when given, else of the current span. Attributes that are None are left out; each
     name gets the `speedcam.` prefix."""
-    values = {f"speedcam.{key}": value for key, value in attributes.items() if value is not None}
-    if keep:
-        values[KEEP_ATTRIBUTE] = True
+    values = _attributes(attributes, keep=keep)
     with tracer().start_as_current_span(name, context=context_of(parent), links=links, attributes=values) as current:
         yield current
 
@@ -188,15 +195,15 @@ def span(
 def start_span(name: str, *, parent: str | None = None, **attributes: Any) -> Span:
     """A span that is not made current, for one of several items a batch handles at once:
     the caller carries it on with `attached(traceparent_of(span))` and ends it."""
+    return tracer().start_span(name, context=context_of(parent), attributes=_attributes(attributes))
+
+
+def _attributes(attributes: Mapping[str, Any], *, keep: bool = False) -> dict[str, Any]:
+    """Those that are not None, each name with the `speedcam.` prefix; the keep mark."""
     values = {f"speedcam.{key}": value for key, value in attributes.items() if value is not None}
-    return tracer().start_span(name, context=context_of(parent), attributes=values)
-
-
-def traceparent_of(span: Span) -> str | None:
-    """The W3C traceparent naming `span`; None when it is not recorded or tracing is off."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier, context=trace.set_span_in_context(span))
-    return carrier.get("traceparent")
+    if keep:
+        values[KEEP_ATTRIBUTE] = True
+    return values
 
 
 @contextmanager

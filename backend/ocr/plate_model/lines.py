@@ -48,12 +48,6 @@ def split_row(gray: np.ndarray) -> int | None:
     return gap if text_edges > 0 and profile[gap] < GAP_EDGE_RATIO * text_edges else None
 
 
-def unfold_two_line(gray: np.ndarray) -> np.ndarray:
-    """One line of text: a one-line plate unchanged, a two-line plate top line first."""
-    gap = split_row(gray)
-    return gray if gap is None else unfold_at(gray, gap)
-
-
 def unfold_at(gray: np.ndarray, row: int) -> np.ndarray:
     """The rows above `row` scaled to the height of those below and set left of them."""
     top, bottom = gray[:row], gray[row:]
