@@ -135,17 +135,21 @@ def test_an_operator_exports_csv_and_imports_vehicles(
     browser.get(f"{live_server.url}/admin/vehicles/vehicle/import/")
     browser.find_element(By.NAME, "import_file").send_keys(str(vehicles))
     Select(browser.find_element(By.NAME, "format")).select_by_visible_text("csv")
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    page = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#content")))
-    assert (
-        "한국 번호판이 아닙니다"
-        in page.find_element(By.ID, "rejected-rows").find_element(By.XPATH, "following::table").text
+    upload_button = browser.find_element(By.CSS_SELECTOR, "input[type=submit]")
+    upload_button.click()
+    # Until the upload form is gone, whatever we find may belong to it rather than to the preview.
+    wait.until(expected_conditions.staleness_of(upload_button))
+    rejected = wait.until(
+        expected_conditions.presence_of_element_located((By.XPATH, "//*[@id='rejected-rows']/following::table"))
     )
+    assert "한국 번호판이 아닙니다" in rejected.text
     browser.save_screenshot(str(SCREENSHOTS / "vehicle-import-errors.png"))
     assert not Vehicle.objects.exists()  # only previewed
-    browser.find_element(By.CSS_SELECTOR, "form input[name=import_file_name]").find_element(
+    confirm_form = browser.find_element(By.CSS_SELECTOR, "form input[name=import_file_name]").find_element(
         By.XPATH, "ancestor::form"
-    ).submit()  # confirm: the good row goes in
+    )
+    confirm_form.submit()  # confirm: the good row goes in
+    wait.until(expected_conditions.staleness_of(confirm_form))
     warning = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".messagelist .warning")))
     assert "2" in warning.text  # the line left out
     assert list(Vehicle.objects.values_list("plate_number", flat=True)) == ["12가3456"]
