@@ -90,14 +90,23 @@ wait_for_port() {  # port seconds what
   done
 }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A process that has exited but is not yet reaped (a zombie) counts as gone: our daemons are
+# adopted by PID 1, and a lazy init can leave them unreaped for seconds.
+process_running() {  # pid
+  local stat state
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  state=${stat##*) }  # the field after the command name, which may itself hold spaces
+  state=${state%% *}
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+pid_alive() { [ -f "$1" ] && process_running "$(cat "$1")"; }
 
 # TERM the process in a pid file and wait for it to be gone, so an immediate restart
 # does not find it still holding its port.
 kill_and_wait() {  # pid_file
   local pid; pid=$(cat "$1")
   kill "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  for _ in $(seq 1 100); do process_running "$pid" || return 0; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 
 from edge.measure import find_plate
-from edge.synthetic import SCENARIOS, PinholeCamera, Vehicle, compare, draw_vehicle, generate, render_background
+from edge.synthetic import SCENARIOS, PinholeCamera, Vehicle, compare, draw_vehicle, render_background
 from harness.services import REPO_ROOT
 
 SCENES = list(SCENARIOS)
@@ -36,19 +37,32 @@ def measure(out: Path, *extra: str) -> tuple[list[dict], str]:
     return [json.loads(line) for line in result.stdout.splitlines()], result.stderr
 
 
+def render_and_measure(out: Path, name: str) -> tuple[dict, list[dict], str, Path]:
+    subprocess.run(
+        [sys.executable, "-m", "edge", "synth", "--out", str(out), "--scenario", name],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
+    truth = json.loads((out / "truth.json").read_text("utf-8"))
+    outcomes, stderr = measure(out)
+    return truth, outcomes, stderr, out
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    """Each scene rendered and measured once, on first use."""
+    """Every scene rendered and measured once, on first use: two at a time, in their own
+    processes, since rendering and measuring each keep one CPU busy."""
     root = tmp_path_factory.mktemp("roads")
 
     @cache
-    def scene(name: str) -> tuple[dict, list[dict], str, Path]:
-        out = root / name
-        truth = generate(out, name)
-        outcomes, stderr = measure(out)
-        return truth, outcomes, stderr, out
+    def all_scenes() -> dict[str, tuple[dict, list[dict], str, Path]]:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = {name: pool.submit(render_and_measure, root / name, name) for name in SCENES}
+            return {name: future.result() for name, future in futures.items()}
 
-    return scene
+    return lambda name: all_scenes()[name]
 
 
 @pytest.mark.parametrize("name", SCENES)
