@@ -9,13 +9,13 @@ import subprocess
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness.services import REPO_ROOT, TestServices
+from harness.services import REPO_ROOT, TestServices, free_port
 
 SCRIPTS = REPO_ROOT / "scripts"
 SUBSCRIBER_METRICS_PORT = 9218
@@ -55,10 +55,12 @@ class RoleProcess:
         self.name, self.command, self.env, self.log_path, self._ready = name, command, env, log_path, ready
         self.cwd = cwd
         self.process: subprocess.Popen | None = None
+        self.spawned_at = 0.0
 
     def spawn(self) -> None:
         """Start the process without waiting for it to be ready."""
         self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self.spawned_at = time.time() - 1  # file times may be coarser than this clock
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -69,7 +71,10 @@ class RoleProcess:
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        wait_for(lambda: self.alive_or_raise() and self._ready(self), timeout=timeout, what=f"{self.name} ready")
+        wait_for(lambda: self.alive_or_raise() and self.is_ready(), timeout=timeout, what=f"{self.name} ready")
+
+    def is_ready(self) -> bool:
+        return bool(self._ready(self))
 
     def alive_or_raise(self) -> bool:
         assert self.process is not None
@@ -78,9 +83,18 @@ class RoleProcess:
         return True
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
-        if self.process is None or self.process.poll() is not None:
+        self.signal(sig)
+        self.wait_stopped(timeout)
+
+    def signal(self, sig: int) -> None:
+        """Send `sig` to the process's whole group, if it still runs."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+
+    def wait_stopped(self, timeout: float = 30.0) -> None:
+        """Wait for the process to exit; kill its group if it takes longer than `timeout`."""
+        if self.process is None:
             return
-        os.killpg(self.process.pid, sig)
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -103,17 +117,40 @@ class RoleProcess:
         return events
 
 
-def _celery_ready(process: RoleProcess) -> bool:
-    return " ready." in process.log_text()
+def stop_all(processes: Iterable[RoleProcess], sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+    """Stop the processes side by side: all are signalled before any is waited for."""
+    processes = list(processes)
+    for process in processes:
+        process.signal(sig)
+    for process in processes:
+        process.wait_stopped(timeout)
 
 
-def _subscriber_ready(process: RoleProcess) -> bool:
-    text = process.log_text()
-    return "mqtt subscriber subscribed" in text or "amqp ingest consuming" in text
+def endpoint_ready(url: str) -> bool:
+    """Whether `url` answers 200 now."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:  # refused, 503 (HTTPError), timed out
+        return False
 
 
-def _beat_ready(process: RoleProcess) -> bool:
-    return "beat: Starting..." in process.log_text()
+class Consuming:
+    """Readiness of a worker role: its endpoint's /ready answers 200 once it consumes
+    (backend.common.role_endpoint). The endpoint listens on the port that the process's
+    `port_variable` names."""
+
+    def __init__(self, port_variable: str) -> None:
+        self.port_variable = port_variable
+
+    def __call__(self, process: RoleProcess) -> bool:
+        return endpoint_ready(f"http://127.0.0.1:{process.env[self.port_variable]}/ready")
+
+
+def beat_ready(process: RoleProcess) -> bool:
+    """Beat has no endpoint: it is ready once it has opened its schedule file (shelve may add a suffix)."""
+    schedule = Path(process.env["BEAT_SCHEDULE_FILE"])
+    return any(path.stat().st_mtime >= process.spawned_at for path in schedule.parent.glob(f"{schedule.name}*"))
 
 
 class Roles:
@@ -126,9 +163,13 @@ class Roles:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir = log_dir
         self.env = env
-        self.subscriber = self.role("subscriber", [str(SCRIPTS / "start_main.sh"), "subscriber"], _subscriber_ready)
-        self.ocr = self.role("ocr-worker", [str(SCRIPTS / "start_ocr_worker.sh")], _celery_ready)
-        self.alert = self.role("alert-worker", [str(SCRIPTS / "start_alert_worker.sh")], _celery_ready)
+        self.subscriber = self.role(
+            "subscriber", [str(SCRIPTS / "start_main.sh"), "subscriber"], Consuming("INGEST_METRICS_PORT")
+        )
+        self.ocr = self.role("ocr-worker", [str(SCRIPTS / "start_ocr_worker.sh")], Consuming("OCR_METRICS_PORT"))
+        self.alert = self.role(
+            "alert-worker", [str(SCRIPTS / "start_alert_worker.sh")], Consuming("ALERT_METRICS_PORT")
+        )
         self.all: tuple[RoleProcess, ...] = (self.ocr, self.alert, self.subscriber)
         if periodic_jobs:
             self.maintenance, self.beat = self.maintenance_roles()
@@ -141,15 +182,19 @@ class Roles:
         return cls(log_dir, {**os.environ, **overrides}, periodic_jobs=periodic_jobs)
 
     def role(self, name: str, command: list[str], ready: Callable[[RoleProcess], bool], **env: str) -> RoleProcess:
-        """A role process on these settings (not started)."""
-        return RoleProcess(name, command, {**self.env, **env}, self.log_dir / f"{name}.log", ready)
+        """A role process on these settings (not started). A role that is ready when its
+        endpoint says so gets an endpoint: on a free port where the settings turn it off."""
+        env = {**self.env, **env}
+        if isinstance(ready, Consuming) and env.get(ready.port_variable, "0") == "0":
+            env[ready.port_variable] = str(free_port())
+        return RoleProcess(name, command, env, self.log_dir / f"{name}.log", ready)
 
     def maintenance_roles(self, **env: str) -> tuple[RoleProcess, RoleProcess]:
         """The maintenance worker and beat (not started)."""
         script = str(SCRIPTS / "start_maintenance.sh")
         schedule = str(self.log_dir / "celerybeat-schedule")
-        worker = self.role("maintenance-worker", [script, "worker"], _celery_ready, **env)
-        beat = self.role("beat", [script, "beat"], _beat_ready, BEAT_SCHEDULE_FILE=schedule, **env)
+        worker = self.role("maintenance-worker", [script, "worker"], Consuming("MAINTENANCE_METRICS_PORT"), **env)
+        beat = self.role("beat", [script, "beat"], beat_ready, BEAT_SCHEDULE_FILE=schedule, **env)
         return worker, beat
 
     def start(self, processes: tuple[RoleProcess, ...] | None = None) -> None:
@@ -169,13 +214,11 @@ class Roles:
         for thread in threads:
             thread.join()
         if errors:
-            for process in processes:
-                process.stop()
+            stop_all(processes)
             raise errors[0]
 
     def stop(self) -> None:
-        for process in self.all:
-            process.stop()
+        stop_all(self.all)
 
     @staticmethod
     def restart(process: RoleProcess, *, pause_s: float = 2.0) -> None:

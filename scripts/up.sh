@@ -107,26 +107,20 @@ operator_token=$("$PY" manage.py create_api_token demo-operator --role operator)
 export GUNICORN_BIND="127.0.0.1:$API_PORT" BEAT_SCHEDULE_FILE="$STATE_DIR/celerybeat-schedule" \
   FLOWER_ADDRESS=127.0.0.1 FLOWER_PORT="$FLOWER_PORT" FLOWER_BASIC_AUTH="admin:$flower_password" \
   FLOWER_BROKER_API="http://$RMQ_USER:$RMQ_PASSWORD@127.0.0.1:$RMQ_MGMT_PORT/api/"
-# supervisord appends to the workers' logs: only lines written after this start count
-# (a previous run's "ready." would otherwise pass for this one's).
-declare -A log_offset
-for worker in ocr-worker alert-worker maintenance-worker; do
-  log_offset[$worker]=$(stat -c %s "$LOG_DIR/$worker.log" 2>/dev/null || echo 0)
-done
-logged_since() {  # FILE OFFSET PATTERN: PATTERN in what FILE gained past OFFSET (all of it once rotated)
-  local from=$2
-  [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -ge "$from" ] || from=0
-  tail -c +$((from + 1)) "$1" 2>/dev/null | grep -q "$3"
-}
 start_roles
 
+# Each worker role's endpoint answers /ready with 200 once it consumes its queue or topic.
+role_ready() {  # port
+  "$PY" -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" \
+    "http://127.0.0.1:$1/ready" 2>/dev/null
+}
 wait_for_port "$API_PORT" 30 gunicorn
-wait_for_port "$INGEST_METRICS_PORT" 30 "MQTT subscriber"
 wait_for_port "$FLOWER_PORT" 30 Flower
-for worker in ocr-worker alert-worker maintenance-worker; do
+for role in "subscriber:$INGEST_METRICS_PORT" "ocr-worker:$OCR_METRICS_PORT" "alert-worker:$ALERT_METRICS_PORT" \
+            "maintenance-worker:$MAINTENANCE_METRICS_PORT"; do
   deadline=$((SECONDS + 60))
-  until logged_since "$LOG_DIR/$worker.log" "${log_offset[$worker]}" "ready\."; do
-    [ $SECONDS -lt $deadline ] || die "$worker not ready ($(roles_ctl status "$worker")): see $LOG_DIR/$worker.log"
+  until role_ready "${role#*:}"; do
+    [ $SECONDS -lt $deadline ] || die "${role%%:*} not ready ($(roles_ctl status "${role%%:*}")): see $LOG_DIR/${role%%:*}.log"
     sleep 0.3
   done
 done

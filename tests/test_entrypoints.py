@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from backend.messaging.topology import INGEST_QUEUE
-from harness.processes import Pipeline, RoleProcess
+from harness.processes import Pipeline, RoleProcess, beat_ready, stop_all
 from harness.services import REPO_ROOT, free_port
 
 # The roles need the test databases to exist (created for the marked tests only).
@@ -98,8 +98,6 @@ class EntryPoint:
     image: str
     command: list[str]
     env: dict[str, str] = field(default_factory=dict)
-    ready_logs: tuple[str, ...] = ()
-    ready_urls: tuple[str, ...] = ()
     one_shot: bool = False
 
 
@@ -113,24 +111,32 @@ def _dockerfiles() -> dict[str, Dockerfile]:
 
 
 def _readiness(command: list[str], env: dict[str, str]) -> dict:
-    """What the command prints or serves once it is ready."""
+    """The URLs (or, for beat, the file) that say the command is ready."""
     line = " ".join(command)
-    web = (f"http://{env['GUNICORN_BIND']}/healthz", f"http://{env['GUNICORN_BIND']}/readyz")
-    ingest = "amqp ingest consuming" if env.get("INGEST_MODE") == "amqp" else "mqtt subscriber subscribed"
+
+    def consuming(port_variable: str) -> str:  # backend.common.role_endpoint
+        return f"http://127.0.0.1:{env[port_variable]}/ready"
+
     if "migrate_all" in line:
         return {"one_shot": True}
     if "start_main.sh" in line:
         mode = command[1] if len(command) > 1 else "all"
+        web = (f"http://{env['GUNICORN_BIND']}/healthz", f"http://{env['GUNICORN_BIND']}/readyz")
         return {
-            "ready_urls": web if mode in ("web", "all") else (),
-            "ready_logs": (ingest,) if mode in ("subscriber", "all") else (),
+            "ready_urls": (web if mode in ("web", "all") else ())
+            + ((consuming("INGEST_METRICS_PORT"),) if mode in ("subscriber", "all") else ())
         }
     if "start_flower.sh" in line:
         return {"ready_urls": (f"http://127.0.0.1:{env['FLOWER_PORT']}/flower/",)}
     if line.endswith("beat"):
-        return {"ready_logs": ("beat: Starting...",)}
-    if "start_" in line:
-        return {"ready_logs": (" ready.",)}
+        return {"beat": True}
+    for script, port_variable in (
+        ("start_ocr_worker.sh", "OCR_METRICS_PORT"),
+        ("start_alert_worker.sh", "ALERT_METRICS_PORT"),
+        ("start_maintenance.sh", "MAINTENANCE_METRICS_PORT"),
+    ):
+        if script in line:
+            return {"ready_urls": (consuming(port_variable),)}
     raise AssertionError(f"no readiness known for {command}")
 
 
@@ -161,9 +167,8 @@ def _entry_points() -> list[EntryPoint]:
 ENTRY_POINTS = _entry_points()
 
 
-def _readiness_check(process: RoleProcess, logs: tuple[str, ...], urls: tuple[str, ...]) -> bool:
-    text = process.log_text()
-    return all(line in text for line in logs) and all(_http_answers(url) for url in urls)
+def _readiness_check(process: RoleProcess, urls: tuple[str, ...], beat: bool) -> bool:
+    return all(_http_answers(url) for url in urls) and (not beat or beat_ready(process))
 
 
 @pytest.fixture(scope="module")
@@ -209,21 +214,20 @@ def started(pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Ite
         }
         env.pop("VIRTUAL_ENV", None)
         expected = _readiness(point.command, env)
-        logs, urls = expected.get("ready_logs", ()), expected.get("ready_urls", ())
+        urls, beat = expected.get("ready_urls", ()), expected.get("beat", False)
         process = RoleProcess(
             point.name,
             point.command,
             env,
             root / f"{point.name.replace(':', '_')}.log",
-            lambda process, logs=logs, urls=urls: _readiness_check(process, logs, urls),
+            lambda process, urls=urls, beat=beat: _readiness_check(process, urls, beat),
             cwd=app,
         )
         process.one_shot = expected.get("one_shot", False)
         process.spawn()
         running[point.name] = process
     yield running
-    for process in running.values():
-        process.stop()
+    stop_all(running.values())
     # Each subscriber's persistent MQTT session, and the AMQP consumers' ingest_queue, would
     # otherwise keep collecting every later event with nobody to take them.
     with pipeline.services.amqp() as connection:

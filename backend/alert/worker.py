@@ -24,7 +24,7 @@ check_configuration()
 @worker_init.connect
 def _load_sender(**_: object) -> None:
     engine.load()
-    worker_metrics.serve(settings.ALERT_METRICS_PORT, queues=[FCM_QUEUE.name])
+    worker_metrics.serve(app, settings.ALERT_METRICS_PORT, queues=[FCM_QUEUE.name])
 
 
 __all__ = ["app"]

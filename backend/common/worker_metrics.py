@@ -3,7 +3,8 @@ the depth of the queues the worker serves, on a per-worker HTTP endpoint.
 
 The prefork OCR worker runs tasks in child processes; with PROMETHEUS_MULTIPROC_DIR
 set (scripts/start_ocr_worker.sh does) the children write their samples there and
-the parent's endpoint aggregates them.
+the parent's endpoint aggregates them. The same endpoint answers /ready
+(backend.common.role_endpoint) once the worker consumes its queues.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import os
 import time
 from collections.abc import Iterable
 
+from celery import Celery, bootsteps
 from celery.signals import task_postrun, task_prerun, worker_process_shutdown
 from django.conf import settings
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client import multiprocess as prometheus_multiprocess
 
+from backend.common import role_endpoint
 from backend.messaging.metrics import QueueDepthCollector
 
 TASKS = Counter("speedcam_tasks_total", "Celery task runs by final state", ["task", "state"])
@@ -29,8 +32,10 @@ TASK_SECONDS = Histogram(
 _started: dict[str, float] = {}
 
 
-def serve(port: int, *, queues: Iterable[str]) -> None:
-    """Start this worker's metrics endpoint (port 0: none) and count its task runs."""
+def serve(app: Celery, port: int, *, queues: Iterable[str]) -> None:
+    """Start this worker's endpoint, metrics and /ready (port 0: none), and count its task runs.
+    Call it from `worker_init`, before the worker builds its consumer."""
+    app.steps["consumer"].add(_Consuming)
     task_prerun.connect(_task_started, weak=False)
     task_postrun.connect(_task_finished, weak=False)
     if not port:
@@ -41,7 +46,23 @@ def serve(port: int, *, queues: Iterable[str]) -> None:
         prometheus_multiprocess.MultiProcessCollector(registry)
         worker_process_shutdown.connect(_child_exited, weak=False)
     registry.register(QueueDepthCollector(settings.CELERY_BROKER_URL, queues, ssl=settings.BROKER_USE_SSL))
-    start_http_server(port, addr=settings.METRICS_ADDR, registry=registry)
+    role_endpoint.serve(port, settings.METRICS_ADDR, registry)
+
+
+class _Consuming(bootsteps.StartStopStep):
+    """Ready while the consumer consumes: Celery stops the consumer's steps when the broker
+    connection drops, and starts them again once it is back."""
+
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def start(self, consumer: object) -> None:
+        role_endpoint.mark_consuming(True)
+
+    def stop(self, consumer: object) -> None:
+        role_endpoint.mark_consuming(False)
+
+    def shutdown(self, consumer: object) -> None:
+        role_endpoint.mark_consuming(False)
 
 
 def _task_started(task_id: str, task: object, **_: object) -> None:

@@ -20,6 +20,7 @@ from django.conf import settings
 from kombu import Connection, Message
 from kombu.mixins import ConsumerMixin
 
+from backend.common import role_endpoint
 from backend.ingest.handling import Batch
 from backend.messaging.topology import INGEST_QUEUE, declare_ingest_queue, mqtt_topic
 
@@ -53,6 +54,11 @@ class AmqpIngestConsumer(ConsumerMixin):
     def on_consume_ready(self, connection: Connection, channel: Any, consumers: list, **kwargs: Any) -> None:
         self._batch.drop()  # deliveries of a lost channel cannot be acknowledged: they come again
         logger.info("amqp ingest consuming", extra={"queue": INGEST_QUEUE.name, "prefetch": self.prefetch_count})
+        role_endpoint.mark_consuming(True)
+
+    def on_connection_error(self, exc: Exception, interval: float) -> None:
+        role_endpoint.mark_consuming(False)
+        super().on_connection_error(exc, interval)
 
     def _on_message(self, message: Message) -> None:
         # The MQTT plugin sends the publisher's bytes as they were, without a content type.
@@ -74,6 +80,7 @@ class AmqpIngestConsumer(ConsumerMixin):
 
     def stop(self, *_: Any) -> None:
         self._stopping.set()
+        role_endpoint.mark_consuming(False)
         self.should_stop = True
 
     def install_signal_handlers(self) -> None:

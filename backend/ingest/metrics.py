@@ -37,9 +37,9 @@ def serve(port: int) -> None:
     from django.conf import settings
     from django.db import connections
     from django.utils import timezone
-    from prometheus_client import start_http_server
 
     from backend.cameras.selectors import silent_cameras
+    from backend.common import role_endpoint
 
     def silent() -> float:
         try:
@@ -53,4 +53,4 @@ def serve(port: int) -> None:
             connections.close_all()
 
     CAMERAS_SILENT.set_function(silent)
-    start_http_server(port, addr=settings.METRICS_ADDR)
+    role_endpoint.serve(port, settings.METRICS_ADDR)

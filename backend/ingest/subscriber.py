@@ -26,6 +26,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from django.conf import settings
 
+from backend.common import role_endpoint
 from backend.ingest.handling import Batch
 from backend.messaging.mqtt import new_client
 from backend.messaging.topology import INGEST_TOPICS
@@ -95,6 +96,7 @@ class MqttSubscriber:
 
     def stop(self, *_: Any) -> None:
         self._stopping.set()
+        role_endpoint.mark_consuming(False)
 
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
@@ -116,8 +118,10 @@ class MqttSubscriber:
             logger.error("mqtt subscribe refused: %s", ", ".join(failed))
             return
         logger.info("mqtt subscriber subscribed", extra={"topics": list(INGEST_TOPICS)})
+        role_endpoint.mark_consuming(True)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
+        role_endpoint.mark_consuming(False)
         if not self._stopping.is_set():
             logger.warning("mqtt subscriber disconnected: %s", reason_code)
 

@@ -23,7 +23,7 @@ from backend.messaging.topology import ALL_QUEUES  # noqa: E402
 @worker_init.connect
 def _serve_metrics(**_: object) -> None:
     # The maintenance worker reports every queue's depth, the dead-letter queue's included.
-    worker_metrics.serve(settings.MAINTENANCE_METRICS_PORT, queues=[queue.name for queue in ALL_QUEUES])
+    worker_metrics.serve(app, settings.MAINTENANCE_METRICS_PORT, queues=[queue.name for queue in ALL_QUEUES])
 
 
 __all__ = ["app"]

@@ -24,7 +24,7 @@ preload_runtime()  # before the fork: the children share torch's pages
 
 @worker_init.connect
 def _serve_metrics(**_: object) -> None:
-    worker_metrics.serve(settings.OCR_METRICS_PORT, queues=[OCR_QUEUE.name])
+    worker_metrics.serve(app, settings.OCR_METRICS_PORT, queues=[OCR_QUEUE.name])
 
 
 @worker_process_init.connect

@@ -30,7 +30,7 @@ from backend.cameras.services import register_camera
 from backend.contracts.events import detections_new_topic
 from backend.messaging.topology import ALL_QUEUES, INGEST_QUEUE, declare_topology
 from harness import profiling
-from harness.processes import RoleProcess, Roles, scrape
+from harness.processes import Consuming, RoleProcess, Roles, scrape
 
 LOG_DIR = REPO_ROOT / ".state" / "bench" / "logs"
 METRICS_PORTS = (9230, 9231)
@@ -235,7 +235,7 @@ def main() -> int:
         roles.role(
             f"amqp-ingest-{port}",
             [str(REPO_ROOT / "scripts/start_main.sh"), "subscriber"],
-            lambda p: "amqp ingest consuming" in p.log_text(),
+            Consuming("INGEST_METRICS_PORT"),
             INGEST_MODE="amqp",
             INGEST_METRICS_PORT=str(port),
         )

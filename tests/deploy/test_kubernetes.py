@@ -98,6 +98,10 @@ def test_a_deployment_per_role_with_probes_resources_and_no_root(production: tup
     web = deployments["speedcam-web"]["spec"]["template"]["spec"]["containers"][0]
     assert web["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert web["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    # A worker is ready when it consumes (backend.common.role_endpoint), not when it merely runs.
+    for name in ("speedcam-ingest", "speedcam-ocr-worker", "speedcam-alert-worker", "speedcam-maintenance-worker"):
+        (worker,) = deployments[name]["spec"]["template"]["spec"]["containers"]
+        assert worker["readinessProbe"]["httpGet"]["path"] == "/ready", name
     beat = deployments["speedcam-beat"]["spec"]
     assert beat["replicas"] == 1 and beat["strategy"]["type"] == "Recreate"
 

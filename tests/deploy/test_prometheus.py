@@ -22,6 +22,7 @@ from harness.processes import (
     OCR_METRICS_PORT,
     SUBSCRIBER_METRICS_PORT,
     Pipeline,
+    endpoint_ready,
     wait_for,
 )
 from harness.services import REPO_ROOT, free_port
@@ -87,16 +88,10 @@ def web(pipeline: Pipeline) -> Iterator[tuple[int, str]]:
     """gunicorn with two workers, as the web role runs, with a scraper token."""
     port, token = free_port(), secrets.token_urlsafe(32)
 
-    def ready(process) -> bool:
-        try:
-            return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).status == 200
-        except OSError:
-            return False
-
     process = pipeline.role(
         "web",
         [str(REPO_ROOT / "scripts/start_main.sh"), "web"],
-        ready,
+        lambda _: endpoint_ready(f"http://127.0.0.1:{port}/healthz"),
         GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_WORKERS="2",
         GUNICORN_THREADS="2",
@@ -180,19 +175,12 @@ def prometheus(pipeline: Pipeline, web: tuple[int, str], tmp_path_factory: pytes
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: _ready(url), timeout=30, what="prometheus ready")
+        wait_for(lambda: endpoint_ready(f"{url}/-/ready"), timeout=30, what="prometheus ready")
         yield url
     finally:
         process.terminate()
         process.wait(20)
         maintenance.stop()
-
-
-def _ready(url: str) -> bool:
-    try:
-        return urllib.request.urlopen(f"{url}/-/ready", timeout=2).status == 200
-    except OSError:
-        return False
 
 
 def _query(url: str, expression: str) -> list[dict]:

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from harness.processes import RoleProcess, scrape, wait_for
+from harness.processes import Consuming, RoleProcess, scrape, stop_all, wait_for
 from harness.services import REPO_ROOT, free_port, outside_environment, profile_shell
 
 PROFILE = "tls"
@@ -172,13 +172,12 @@ def tls_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsSystem]:
             [str(REPO_ROOT / "scripts/start_main.sh"), "subscriber"],
             system.env,
             logs / "subscriber.log",
-            lambda process: "mqtt subscriber subscribed" in process.log_text(),
+            Consuming("INGEST_METRICS_PORT"),
         )
         web.start(timeout=60)
         subscriber.start(timeout=60)
         yield system
-        subscriber.stop()
-        web.stop()
+        stop_all((subscriber, web))
     finally:
         if not os.environ.get("SPEEDCAM_KEEP_SERVICES"):
             subprocess.run([str(REPO_ROOT / "scripts/services.sh"), "stop"], env=profile_env, check=False)

@@ -93,6 +93,8 @@ def test_a_spooled_violation_is_uploaded_published_and_recorded(pipeline, tmp_pa
 
 def test_violations_during_a_broker_outage_are_all_delivered_once_it_is_back(pipeline, tmp_path: Path) -> None:
     services = pipeline.services
+    roles = (pipeline.subscriber, pipeline.ocr, pipeline.alert)
+    assert all(role.is_ready() for role in roles)
     spool = Spool(tmp_path, max_items=100, max_bytes=50_000_000, retry_initial_s=0.5, retry_max_s=2)
     uplink = Uplink(services.edge_config(publish_timeout_s=5))
     uplink.start()
@@ -104,6 +106,8 @@ def test_violations_during_a_broker_outage_are_all_delivered_once_it_is_back(pip
     try:
         services.stop_rabbitmq()
         wait_for(lambda: not uplink.connected, timeout=15, what="the edge to notice the outage")
+        # Without their broker, the roles say they are not ready (what an orchestrator acts on).
+        wait_for(lambda: not any(role.is_ready() for role in roles), timeout=30, what="the roles to say not ready")
         for plate in ("12가3456", "34나5678", "56라7890"):
             event_ids.append(spooled_violation(spool, plate)["event_id"])
         time.sleep(2)  # the forwarder tries, fails and keeps them
@@ -122,6 +126,7 @@ def test_violations_during_a_broker_outage_are_all_delivered_once_it_is_back(pip
     finally:
         services.start_rabbitmq()
     try:
+        wait_for(lambda: all(role.is_ready() for role in roles), timeout=60, what="the roles to consume again")
         wait_for(lambda: spool.stats()["items"] == 0, timeout=120, what="the spool to drain")
     finally:
         stopping.set()

@@ -7,7 +7,7 @@ import pytest
 from backend.contracts.events import TOPIC_DETECTIONS_NEW
 from backend.detections.models import Detection
 from backend.messaging.topology import INGEST_QUEUE
-from harness.processes import RoleProcess, scrape, wait_for
+from harness.processes import Consuming, scrape, wait_for
 from tests.support.events import encode, new_event, publish_detections, uploaded_event
 from tests.support.pipeline import wait_detection
 
@@ -15,10 +15,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, d
 PROCESSED = "speedcam_ingest_messages_processed_total"
 REJECTED = "speedcam_ingest_messages_rejected_total"
 PORTS = (9222, 9223)
-
-
-def _consuming(process: RoleProcess) -> bool:
-    return "amqp ingest consuming" in process.log_text()
 
 
 @pytest.fixture
@@ -29,7 +25,7 @@ def amqp_consumers(pipeline):
         pipeline.role(
             f"amqp-ingest-{port}",
             [str(pipeline.subscriber.command[0]), "subscriber"],
-            _consuming,
+            Consuming("INGEST_METRICS_PORT"),
             INGEST_MODE="amqp",
             INGEST_METRICS_PORT=str(port),
             INGEST_PREFETCH="1",

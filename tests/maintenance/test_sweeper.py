@@ -15,7 +15,7 @@ from backend.maintenance.models import MaintenanceRun
 from backend.maintenance.services import sweep_stale_work
 from backend.vehicles.models import Vehicle
 from edge.sample import render_snapshot
-from harness.processes import wait_for
+from harness.processes import stop_all, wait_for
 from tests.factories import DetectionFactory, NotificationFactory, PendingDetectionFactory
 from tests.support.pipeline import pushes_to, wait_detection, wait_notification
 
@@ -137,6 +137,5 @@ def test_beat_schedules_the_sweep_and_the_maintenance_worker_runs_it(pipeline) -
         assert wait_detection(stranded.event_id, timeout=60).status == "completed"
         wait_for(lambda: MaintenanceRun.objects.filter(job="sweep").exists(), what="a recorded sweep run")
     finally:
-        beat.stop()
-        worker.stop()
+        stop_all((beat, worker))
     assert "stale detection re-dispatched to OCR" in worker.log_text()

@@ -11,7 +11,7 @@ import pytest
 
 from backend.vehicles.models import Vehicle
 from harness import profiling
-from harness.processes import SCRIPTS, Pipeline, wait_for
+from harness.processes import SCRIPTS, Consuming, Pipeline, wait_for
 from tests.support.events import report_through_edge
 from tests.support.pipeline import wait_detection
 
@@ -26,7 +26,7 @@ def test_the_real_engine_reads_in_children_that_share_the_parents_runtime(pipeli
     real = pipeline.role(
         "ocr-worker-real-engine",
         [str(SCRIPTS / "start_ocr_worker.sh")],
-        lambda process: " ready." in process.log_text(),
+        Consuming("OCR_METRICS_PORT"),
         OCR_MOCK="false",
         OCR_CONCURRENCY="2",
     )
