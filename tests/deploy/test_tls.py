@@ -136,7 +136,10 @@ def _role_env(service_env: dict[str, str], ports: dict[str, int], base_url: str)
 def tls_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsSystem]:
     directory = tmp_path_factory.mktemp("tls")
     profile_env = {**outside_environment(), "SPEEDCAM_PROFILE": PROFILE, **write_test_ca(directory)}
+    # Services kept from an earlier run (SPEEDCAM_KEEP_SERVICES) would serve that run's certificate.
+    subprocess.run([str(REPO_ROOT / "scripts/services.sh"), "stop"], env=profile_env, check=False)
     subprocess.run([str(REPO_ROOT / "scripts/services.sh"), "start"], env=profile_env, check=True)
+    roles: list[RoleProcess] = []
     try:
         service_env, ports = _profile_values(profile_env)
         base_url = f"https://127.0.0.1:{ports['https']}"
@@ -174,11 +177,12 @@ def tls_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsSystem]:
             logs / "subscriber.log",
             Consuming("INGEST_METRICS_PORT"),
         )
+        roles = [subscriber, web]
         web.start(timeout=60)
         subscriber.start(timeout=60)
         yield system
-        stop_all((subscriber, web))
     finally:
+        stop_all(roles)
         if not os.environ.get("SPEEDCAM_KEEP_SERVICES"):
             subprocess.run([str(REPO_ROOT / "scripts/services.sh"), "stop"], env=profile_env, check=False)
 
