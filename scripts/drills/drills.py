@@ -254,6 +254,7 @@ def run_drill(name: str, *, count: int, rate: float, timeout: float) -> dict:
         injector.join()
         acknowledged = publisher.wait_acknowledged(timeout)
         settled = _wait_settled(event_ids, deadline=started + timeout)
+        consuming = _all_consuming(roles, timeout=60)
     finally:
         roles.stop()
     verdict = _verdict(event_ids, fcm)
@@ -263,17 +264,29 @@ def run_drill(name: str, *, count: int, rate: float, timeout: float) -> dict:
         published=count,
         broker_acknowledged=acknowledged,
         settled_in_time=settled,
+        roles_consuming_after=consuming,
         seconds=round(time.monotonic() - started, 1),
     )
     verdict["pass"] = (
         "error" not in fault_result
         and settled
+        and consuming
         and verdict["lost"] == 0
         and verdict["not_final"] == 0
         and verdict["duplicate_pushes"] == 0
         and verdict["unexplained_missing_pushes"] == 0
     )
     return verdict
+
+
+def _all_consuming(roles: Roles, *, timeout: float) -> bool:
+    """Whether every role says it is ready again (each worker's /ready) within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not all(process.is_ready() for process in roles.all):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def _wait_settled(event_ids: set[str], *, deadline: float) -> bool:
@@ -379,6 +392,7 @@ def run_backup_restore(*, count: int, rate: float, timeout: float) -> dict:
         publisher.publish_all(rate, lambda _: None)
         publisher.wait_acknowledged(timeout)
         settled = _wait_settled(event_ids, deadline=started + timeout)
+        consuming = _all_consuming(roles, timeout=60)
     finally:
         roles.stop()
     verdict = _verdict(event_ids, fcm)
@@ -406,6 +420,7 @@ def run_backup_restore(*, count: int, rate: float, timeout: float) -> dict:
         fault=f"dropped the 4 databases, deleted {len(objects_before)} evidence objects",
         published=count,
         settled_in_time=settled,
+        roles_consuming_after=consuming,
         violations_served=len(served_before),
         violations_after_restore=len(served_after),
         objects=len(objects_before),
@@ -417,6 +432,7 @@ def run_backup_restore(*, count: int, rate: float, timeout: float) -> dict:
     )
     verdict["pass"] = (
         settled
+        and consuming
         and verdict["lost"] == 0
         and len(served_before) > 0
         and served_after == served_before

