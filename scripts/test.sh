@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Set up whatever is missing (apt packages, .venv) and run the whole test suite, in steps:
-# lint (ruff, import-linter's layer contracts, mypy), the tests, then the fault drills.
+# lint (ruff, import-linter's layer contracts, mypy), then the tests and, beside them, the fault drills.
 # The tests start the real services (MariaDB, RabbitMQ + MQTT, GCS emulator) once, on the
 # private test ports of SPEEDCAM_PROFILE=test, and stop them at the end; the drills run on
-# their own profile. Extra arguments go to pytest and skip the drill step, e.g.
+# their own profile, beside the tests. Extra arguments go to pytest and skip the drill step, e.g.
 #   ./scripts/test.sh -k pipeline       ./scripts/test.sh -m drill   (the drills alone)
 SPEEDCAM_PROFILE=test
 . "$(dirname "$0")/lib/common.sh"
@@ -46,9 +46,26 @@ run_pytest() {
   [ $status -eq 5 ] && log "pytest collected no tests" && return 1
   return $status
 }
-log "pytest"
-run_pytest "$@"
-if [ $# -eq 0 ]; then
-  log "pytest: fault drills"
-  run_pytest -m drill
+if [ $# -gt 0 ]; then
+  log "pytest"
+  run_pytest "$@"
+  exit
 fi
+# The fault drills run beside the tests, on their own service profile (.state/drill: own
+# services, ports and databases): the tests mostly wait on other processes and leave about
+# half of 2 CPUs idle. Their output follows the tests'.
+drill_log="$REPO_ROOT/.state/drill-step.log"
+mkdir -p "$(dirname "$drill_log")"
+log "pytest: fault drills (beside the tests; output in ${drill_log#"$REPO_ROOT"/})"
+run_pytest -m drill --basetemp="$REPO_ROOT/.state/drill-pytest" >"$drill_log" 2>&1 &
+drills=$!
+trap 'kill "$drills" 2>/dev/null || true' INT TERM
+log "pytest"
+tests_status=0
+run_pytest || tests_status=$?
+drills_status=0
+wait "$drills" || drills_status=$?
+log "pytest: fault drills (exit $drills_status)"
+cat "$drill_log"
+[ $tests_status -eq 0 ] || die "the tests failed (exit $tests_status)"
+[ $drills_status -eq 0 ] || die "the fault drills failed (exit $drills_status)"
