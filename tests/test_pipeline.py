@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backend.vehicles.models import Vehicle
+from tests.factories import VehicleFactory
 from tests.support.events import report_through_edge
 from tests.support.pipeline import events_for, pushes_to, wait_detection, wait_notification
 
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, d
 
 def test_a_violation_travels_through_every_role(pipeline) -> None:
     token = f"fcm-{uuid.uuid4().hex}"
-    vehicle = Vehicle.objects.create(plate_number="12가3456", owner_name="홍길동", fcm_token=token)
+    vehicle = VehicleFactory(plate_number="12가3456", owner_name="홍길동", fcm_token=token)
     services = pipeline.services
     detected_at = datetime.now(timezone(timedelta(hours=9))).replace(microsecond=0)
     event = report_through_edge(services, "12가3456", camera_id="cam-07", detected_at=detected_at)

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from backend.common import tracing
-from backend.vehicles.models import Vehicle
 from edge.forwarder import Forwarder
 from edge.sample import render_snapshot
 from edge.spool import Spool
 from edge.uplink import Uplink
 from harness.processes import wait_for
+from tests.factories import VehicleFactory
 from tests.support.events import register_test_camera
 from tests.support.pipeline import events_for, wait_detection, wait_notification
 
@@ -63,7 +63,7 @@ def _chain(spans: dict[str, dict], name: str) -> list[str]:
 
 def test_one_detection_is_one_trace_from_the_edge_to_the_push(pipeline, edge_tracing, tmp_path) -> None:
     token = f"fcm-{uuid.uuid4().hex}"
-    Vehicle.objects.create(plate_number="12가3456", owner_name="홍길동", fcm_token=token)
+    VehicleFactory(plate_number="12가3456", owner_name="홍길동", fcm_token=token)
     register_test_camera("cam-07")
     event_id = str(uuid.uuid4())
     event = {

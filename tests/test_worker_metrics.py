@@ -6,8 +6,8 @@ import urllib.request
 
 import pytest
 
-from backend.vehicles.models import Vehicle
 from harness.processes import ALERT_METRICS_PORT, OCR_METRICS_PORT, scrape, wait_for
+from tests.factories import VehicleFactory
 from tests.support.events import encode, publish_detections, uploaded_event
 from tests.support.pipeline import wait_detection, wait_notification
 
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, d
 
 
 def test_ocr_and_alert_workers_count_tasks_outcomes_and_stage_latency(pipeline) -> None:
-    Vehicle.objects.create(plate_number="90바1234", owner_name="이영희", fcm_token="metrics-token")
+    VehicleFactory(plate_number="90바1234", owner_name="이영희", fcm_token="metrics-token")
     event = uploaded_event(pipeline.services, "90바1234")
     publish_detections(pipeline.services, [encode(event)])
     detection = wait_detection(event["event_id"])

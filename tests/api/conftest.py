@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from backend.detections.models import Detection
 from backend.vehicles.models import Vehicle
-from tests.factories import DetectionFactory
+from tests.factories import DetectionFactory, VehicleFactory
 
 
 def _client_for(username: str, role: str) -> APIClient:
@@ -57,7 +57,7 @@ def make_detection() -> Callable[..., Detection]:
 
 @pytest.fixture
 def owners_vehicle(owner_client: APIClient) -> Vehicle:
-    return Vehicle.objects.create(
+    return VehicleFactory(
         plate_number="12가3456",
         owner_name="홍길동",
         owner_phone="010-1234-5678",

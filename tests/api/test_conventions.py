@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from backend.vehicles.models import Vehicle
 from harness.services import REPO_ROOT
+from tests.factories import VehicleFactory
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 LISTS = ["/api/v1/violations/", "/api/v1/vehicles/", "/api/v1/notifications/"]
@@ -42,7 +42,7 @@ def _api_views() -> list[type[APIView]]:
 def test_every_list_is_paged_by_a_cursor(url: str, admin_client: APIClient, make_detection: Callable) -> None:
     for index in range(3):
         make_detection(event_id=f"00000000-0000-4000-8000-00000000000{index}")
-        Vehicle.objects.create(plate_number=f"1{index}가3456")
+        VehicleFactory(plate_number=f"1{index}가3456")
     first = admin_client.get(url, {"page_size": 1}).json()
     assert set(first) == {"next", "previous", "results"} and len(first["results"]) <= 1
     big = admin_client.get(url, {"page_size": 100_000}).json()

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from backend.api.dashboard import PLOT_HEIGHT, PLOT_MARGIN, camera_plot
 from backend.api.roles import Role, assign_role
-from backend.cameras.models import Camera
+from tests.factories import CameraFactory
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -34,7 +34,7 @@ def test_the_dashboard_needs_a_staff_login() -> None:
 
 def test_the_dashboard_and_stats_show_the_same_figures(make_detection: Callable, operator_client: APIClient) -> None:
     now = timezone.now()
-    Camera.objects.create(
+    CameraFactory(
         camera_id="cam-01", mqtt_username="camera-cam-01", location="테헤란로", speed_limit=60,
         latitude=37.5, longitude=127.03, last_seen_at=now,
     )  # fmt: skip

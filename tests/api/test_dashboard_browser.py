@@ -19,9 +19,8 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from backend.api.roles import Role, assign_role
-from backend.cameras.models import Camera
 from backend.vehicles.models import Vehicle
-from tests.factories import NotificationFactory
+from tests.factories import CameraFactory, NotificationFactory
 from tests.support.browser import chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
@@ -57,11 +56,11 @@ def operator() -> str:
 @pytest.fixture
 def a_busy_day(make_detection) -> None:
     now = timezone.now()
-    Camera.objects.create(
+    CameraFactory(
         camera_id="cam-01", mqtt_username="camera-cam-01", location="서울 강남구 테헤란로 123", speed_limit=60,
         latitude=37.5009, longitude=127.0363, last_seen_at=now,
     )  # fmt: skip
-    Camera.objects.create(
+    CameraFactory(
         camera_id="cam-02", mqtt_username="camera-cam-02", location="서울 서초구 반포대로 45", speed_limit=80,
         latitude=37.4930, longitude=127.0140, last_seen_at=now - timedelta(hours=2),
     )  # fmt: skip

@@ -19,6 +19,7 @@ from backend.api import exports
 from backend.detections.resources import ViolationResource
 from backend.vehicles.models import Vehicle
 from backend.vehicles.resources import VehicleResource
+from tests.factories import VehicleFactory
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 URL = "/api/v1/violations/"
@@ -96,7 +97,7 @@ def test_vehicle_import_names_the_bad_row_and_stores_the_good_ones() -> None:
 
 
 def test_vehicle_import_stores_a_good_file_and_updates_by_plate() -> None:
-    Vehicle.objects.create(plate_number="12가3456", owner_name="옛 주인")
+    VehicleFactory(plate_number="12가3456", owner_name="옛 주인")
     result = VehicleResource().import_data(
         _dataset(("12 가 3456", "홍길동", "010-1234-5678"), ("34나5678", "이철수", "")), dry_run=False
     )

@@ -6,8 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from backend.detections.models import Detection
-from backend.vehicles.models import Vehicle
+from tests.factories import PendingDetectionFactory, VehicleFactory
 
 # Rolled back after each test: no other process needs to see these rows.
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -40,16 +39,8 @@ def test_readyz_checks_every_database_and_the_broker(client: Client) -> None:
 )
 def test_admin_lists_render_from_their_own_database(client: Client, path: str) -> None:
     get_user_model().objects.create_superuser("root", password="pw")
-    Vehicle.objects.create(plate_number="12가3456", owner_name="홍길동")
-    Detection.objects.create(
-        event_id="e",
-        detected_speed=90,
-        speed_limit=60,
-        image_gcs_uri="gs://b/o",
-        image_sha256="0" * 64,
-        detected_at="2026-11-23T01:00:00Z",
-        ocr_result="12가3456",
-    )
+    VehicleFactory(plate_number="12가3456", owner_name="홍길동")
+    PendingDetectionFactory(detected_speed=90, speed_limit=60, ocr_result="12가3456")
     client.login(username="root", password="pw")
     response = client.get(path)
     assert response.status_code == 200

@@ -12,15 +12,15 @@ from rest_framework.test import APIClient
 
 from backend.config.celery import app as celery_app
 from backend.messaging.topology import declare_topology
-from backend.notifications.models import Notification
+from tests.factories import NotificationFactory
 
 # Rolled back after each test: no other process needs to see these rows.
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 def test_notifications_list_filters_and_refuses_owners(operator_client: APIClient, owner_client: APIClient) -> None:
-    Notification.objects.create(detection_id=1, dedupe_key="violation:1", status="sent", sent_detection_id=1)
-    Notification.objects.create(detection_id=2, dedupe_key="violation:2", status="failed", error_message="skipped")
+    NotificationFactory(detection_id=1, dedupe_key="violation:1", status="sent", sent_detection_id=1)
+    NotificationFactory(detection_id=2, dedupe_key="violation:2", status="failed", error_message="skipped")
     body = operator_client.get("/api/v1/notifications/", {"status": "failed"}).json()
     assert [row["detection_id"] for row in body["results"]] == [2]
     assert operator_client.get("/api/v1/notifications/", {"status": "lost"}).status_code == 400
@@ -45,7 +45,7 @@ def test_stats_per_local_day_per_camera_and_pipeline(
     make_detection(detected_at=datetime(2026, 11, 23, 5, 0, tzinfo=UTC), camera_id="cam-02")
     make_detection(detected_at=datetime(2026, 11, 21, 5, 0, tzinfo=UTC), camera_id="cam-02", status="failed")
     make_detection(detected_at=datetime(2026, 11, 10, 5, 0, tzinfo=UTC), status="pending")  # outside the range
-    Notification.objects.create(detection_id=1, dedupe_key="violation:1", status="sent", sent_detection_id=1)
+    NotificationFactory(detection_id=1, dedupe_key="violation:1", status="sent", sent_detection_id=1)
     body = operator_client.get("/api/v1/stats", {"date_from": "2026-11-21", "date_to": "2026-11-23"}).json()
     assert body["per_day"] == [{"date": "2026-11-21", "count": 1}, {"date": "2026-11-23", "count": 2}]
     assert body["per_camera"] == [{"camera_id": "cam-02", "count": 2}, {"camera_id": "cam-01", "count": 1}]

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from backend.vehicles.models import Vehicle
+from tests.factories import VehicleFactory
 
 # Rolled back after each test: no other process needs to see these rows.
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -31,7 +32,7 @@ def test_admin_registers_updates_and_deletes(admin_client: APIClient) -> None:
 
 
 def test_duplicate_plate_is_a_conflict_naming_the_field(admin_client: APIClient) -> None:
-    Vehicle.objects.create(plate_number="12가3456")
+    VehicleFactory(plate_number="12가3456")
     response = admin_client.post(URL, {"plate_number": "12가3456"}, format="json")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "conflict" and "plate_number" in response.json()["error"]["fields"]
@@ -46,15 +47,15 @@ def test_operator_reads_masked_and_cannot_write(operator_client: APIClient, owne
 
 
 def test_search_by_plate_prefix(operator_client: APIClient) -> None:
-    Vehicle.objects.create(plate_number="12가3456")
-    Vehicle.objects.create(plate_number="34나5678")
+    VehicleFactory(plate_number="12가3456")
+    VehicleFactory(plate_number="34나5678")
     assert [row["plate_number"] for row in operator_client.get(URL, {"search": "34"}).json()["results"]] == ["34나5678"]
 
 
 def test_owner_manages_the_fcm_token_of_their_own_vehicle_only(
     owner_client: APIClient, owners_vehicle: Vehicle
 ) -> None:
-    other = Vehicle.objects.create(plate_number="99허9999", fcm_token="someone-elses-token-123456")
+    other = VehicleFactory(plate_number="99허9999", fcm_token="someone-elses-token-123456")
     assert [row["id"] for row in owner_client.get(URL).json()["results"]] == [owners_vehicle.pk]
     url = f"{URL}{owners_vehicle.pk}/fcm-token/"
     assert owner_client.put(url, {"fcm_token": "fresh-token-from-the-app-0001"}, format="json").status_code == 204

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from backend.vehicles.models import Vehicle
 from edge.sample import render_snapshot
-from tests.factories import NotificationFactory
+from tests.factories import NotificationFactory, VehicleFactory
 
 # Rolled back after each test: no other process needs to see these rows.
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -72,7 +72,7 @@ def test_each_filter_narrows_the_list(
 
 
 def test_vehicle_and_notification_filters(operator_client: APIClient, make_detection) -> None:
-    vehicle = Vehicle.objects.create(plate_number="56라7890")
+    vehicle = VehicleFactory(plate_number="56라7890")
     matched = make_detection(vehicle_id=vehicle.pk, ocr_result="56라7890")
     notified = make_detection()
     NotificationFactory(detection_id=notified.pk, status="failed")
@@ -108,7 +108,7 @@ def test_detail_joins_vehicle_and_notifications_and_masks_for_operators(
 ) -> None:
     image = render_snapshot("12가3456", width=320, height=180)
     uri = services.upload(image)
-    vehicle = Vehicle.objects.create(
+    vehicle = VehicleFactory(
         plate_number="12가3456",
         owner_name="홍길동",
         owner_phone="010-1234-5678",
@@ -156,7 +156,7 @@ def test_owners_see_only_their_own_vehicles_violations(
     owner_client: APIClient, owners_vehicle: Vehicle, make_detection
 ) -> None:
     own = make_detection(vehicle_id=owners_vehicle.pk)
-    other = make_detection(vehicle_id=Vehicle.objects.create(plate_number="99허9999").pk, ocr_result="99허9999")
+    other = make_detection(vehicle_id=VehicleFactory(plate_number="99허9999").pk, ocr_result="99허9999")
     assert _ids(owner_client.get(URL)) == [own.pk]
     assert owner_client.get(f"{URL}{other.pk}/").status_code == 404
     assert owner_client.get(f"{URL}{own.pk}/").json()["vehicle"]["owner_phone"] == "010-1234-5678"

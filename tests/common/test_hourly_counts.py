@@ -3,7 +3,6 @@ and with changes the refresh has not taken in yet."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,17 +15,16 @@ from backend.detections.selectors import detection_status_counts, violation_figu
 from backend.maintenance.services import refresh_hourly_counts
 from backend.notifications.models import Notification
 from backend.notifications.selectors import notification_status_counts
+from tests.factories import DetectionFactory, NotificationFactory
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 HOUR = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def _detection(at: datetime, *, camera: str = "cam-01", speed: float = 75.0, **fields: Any) -> Detection:
-    values = {
-        "event_id": str(uuid.uuid4()), "camera_id": camera, "detected_speed": speed, "speed_limit": 60.0,
-        "image_gcs_uri": "gs://b/x.jpg", "image_sha256": "0" * 64, "detected_at": at, "status": "completed",
-    }  # fmt: skip
-    return Detection.objects.create(**{**values, **fields})
+    return DetectionFactory(
+        **{"camera_id": camera, "detected_speed": speed, "speed_limit": 60.0, "detected_at": at, **fields}
+    )
 
 
 def _age(model: type, hours: int = 3) -> None:
@@ -93,7 +91,7 @@ def test_a_change_not_yet_refreshed_is_counted_and_only_its_hour_is_recounted() 
 
 def test_pushes_are_counted_by_status() -> None:
     for number, status in enumerate(["sent", "sent", "failed", "pending"]):
-        Notification.objects.create(
+        NotificationFactory(
             detection_id=number + 1, dedupe_key=f"k{number}", status=status,
             sent_detection_id=number + 1 if status == "sent" else None,
         )  # fmt: skip

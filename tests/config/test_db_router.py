@@ -9,6 +9,7 @@ from backend.config.db_router import AppLabelRouter
 from backend.detections.models import Detection
 from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
+from tests.factories import PendingDetectionFactory, VehicleFactory
 
 # Rolled back after each test: no other process needs to see these rows.
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -63,21 +64,14 @@ def test_migrations_are_allowed_only_on_the_owning_alias() -> None:
 
 
 def test_cross_database_relations_are_refused() -> None:
-    vehicle = Vehicle.objects.create(plate_number="12가3456")
-    detection = Detection.objects.create(
-        event_id="e1",
-        detected_speed=80,
-        speed_limit=60,
-        image_gcs_uri="gs://b/o",
-        image_sha256="0" * 64,
-        detected_at="2026-11-23T01:00:00Z",
-    )
+    vehicle = VehicleFactory(plate_number="12가3456")
+    detection = PendingDetectionFactory()
     assert router.allow_relation(vehicle, detection) is False
     assert router.allow_relation(vehicle, Vehicle(plate_number="x")) is True
 
 
 def test_writes_land_in_the_routed_database() -> None:
-    vehicle = Vehicle.objects.create(plate_number="34나5678")
+    vehicle = VehicleFactory(plate_number="34나5678")
     with connections["vehicles_db"].cursor() as cursor:
         cursor.execute("SELECT plate_number FROM vehicles WHERE id = %s", [vehicle.pk])
         assert cursor.fetchone() == ("34나5678",)

@@ -14,8 +14,8 @@ from backend.alert.services import DetectionNotReady, send_violation_alert
 from backend.detections import review
 from backend.detections.models import Detection
 from backend.notifications.models import Notification
-from backend.vehicles.models import Vehicle
 from harness.processes import Pipeline
+from tests.factories import VehicleFactory
 from tests.support.events import encode, publish_detections, uploaded_event
 from tests.support.pipeline import pushes_to, registered_violation, wait_detection, wait_notification
 
@@ -23,8 +23,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, d
 
 
 def test_a_correction_rematches_and_notifies_exactly_once(pipeline: Pipeline, tmp_path: Path) -> None:
-    owner = Vehicle.objects.create(plate_number="12가3456", owner_name="갑", fcm_token=f"fcm-{uuid.uuid4().hex}")
-    neighbour = Vehicle.objects.create(plate_number="12가3458", owner_name="을", fcm_token=f"fcm-{uuid.uuid4().hex}")
+    owner = VehicleFactory(plate_number="12가3456", owner_name="갑", fcm_token=f"fcm-{uuid.uuid4().hex}")
+    neighbour = VehicleFactory(plate_number="12가3458", owner_name="을", fcm_token=f"fcm-{uuid.uuid4().hex}")
     event = uploaded_event(pipeline.services, "12가3457")  # the engine reads a plate between the two
     publish_detections(pipeline.services, [encode(event)])
     detection = wait_detection(event["event_id"])

@@ -15,8 +15,8 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from backend.detections.models import Detection
-from backend.vehicles.models import Vehicle
 from harness.processes import Pipeline
+from tests.factories import VehicleFactory
 from tests.support.browser import chromium
 from tests.support.events import encode, publish_detections, uploaded_event
 from tests.support.pipeline import pushes_to, wait_detection, wait_notification
@@ -34,8 +34,8 @@ def browser() -> Iterator[webdriver.Chrome]:
 
 def test_an_operator_corrects_a_plate_in_the_review_queue(pipeline: Pipeline, live_server, browser) -> None:
     get_user_model().objects.create_superuser("reviewer-kim", password="a-long-review-password")
-    owner = Vehicle.objects.create(plate_number="12가3456", owner_name="갑", fcm_token=f"fcm-{uuid.uuid4().hex}")
-    Vehicle.objects.create(plate_number="12가3458", owner_name="을", fcm_token=f"fcm-{uuid.uuid4().hex}")
+    owner = VehicleFactory(plate_number="12가3456", owner_name="갑", fcm_token=f"fcm-{uuid.uuid4().hex}")
+    VehicleFactory(plate_number="12가3458", owner_name="을", fcm_token=f"fcm-{uuid.uuid4().hex}")
     event = uploaded_event(pipeline.services, "12가3457")
     publish_detections(pipeline.services, [encode(event)])
     detection = wait_detection(event["event_id"])

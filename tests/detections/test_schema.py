@@ -7,26 +7,20 @@ from django.db import IntegrityError, connections, transaction
 
 from backend.detections.models import Detection
 from backend.vehicles.models import Vehicle
+from tests.factories import PendingDetectionFactory, VehicleFactory
 
 # Rolled back after each test: no other process needs to see these rows.
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 def _detection(**overrides: object) -> Detection:
-    fields = {
-        "event_id": "00000000-0000-4000-8000-000000000001",
-        "detected_speed": 80.0,
-        "speed_limit": 60.0,
-        "image_gcs_uri": "gs://b/o.jpg",
-        "image_sha256": "0" * 64,
-        "detected_at": "2026-11-23T01:00:00Z",
-        "location": "부산광역시 해운대구 😀",
-    }
-    return Detection.objects.create(**{**fields, **overrides})
+    return PendingDetectionFactory(
+        **{"event_id": "00000000-0000-4000-8000-000000000001", "location": "부산광역시 해운대구 😀", **overrides}
+    )
 
 
 def test_korean_and_four_byte_text_round_trip() -> None:
-    Vehicle.objects.create(plate_number="123다4567", owner_name="홍길동")
+    VehicleFactory(plate_number="123다4567", owner_name="홍길동")
     assert Vehicle.objects.get(plate_number="123다4567").owner_name == "홍길동"
     detection = _detection()
     assert Detection.objects.get(pk=detection.pk).location == "부산광역시 해운대구 😀"

@@ -8,21 +8,18 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from backend.detections.models import Detection
-from backend.notifications.models import Notification
 from backend.vehicles.models import Vehicle
+from tests.factories import DetectionFactory, NotificationFactory, VehicleFactory
 
 # Rolled back after each test: no other process needs to see these rows.
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 def _detection(event_id: str, status: str, vehicle: Vehicle | None = None) -> Detection:
-    return Detection.objects.create(
+    return DetectionFactory(
         event_id=event_id,
         detected_speed=96.0,
         speed_limit=60.0,
-        image_gcs_uri="gs://b/o",
-        image_sha256="0" * 64,
-        detected_at="2026-11-23T01:00:00Z",
         status=status,
         ocr_result=vehicle.plate_number if vehicle else None,
         vehicle_id=vehicle.pk if vehicle else None,
@@ -30,9 +27,9 @@ def _detection(event_id: str, status: str, vehicle: Vehicle | None = None) -> De
 
 
 def test_shows_final_detections_aligned() -> None:
-    vehicle = Vehicle.objects.create(plate_number="34나5678", owner_name="김영희")
+    vehicle = VehicleFactory(plate_number="34나5678", owner_name="김영희")
     detection = _detection("ev-1", "completed", vehicle)
-    Notification.objects.create(
+    NotificationFactory(
         detection_id=detection.pk, dedupe_key="violation:1", status="sent", sent_detection_id=detection.pk
     )
     out = StringIO()

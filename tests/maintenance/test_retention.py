@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from backend.detections.models import Detection
 from backend.detections.selectors import violation_figures
 from backend.maintenance.services import apply_retention
 from backend.notifications.models import Notification
-from tests.factories import NotificationFactory
+from tests.factories import DetectionFactory, NotificationFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
@@ -22,8 +21,7 @@ def violation(
     services, *, days_old: int, vehicle_id: int | None, status: str = "completed", image_gcs_uri: str | None = None
 ) -> Detection:
     detected_at = timezone.now() - timedelta(days=days_old)
-    detection = Detection.objects.create(
-        event_id=str(uuid.uuid4()),
+    detection = DetectionFactory(
         detected_speed=95.0,
         speed_limit=60.0,
         camera_id="cam-retention",

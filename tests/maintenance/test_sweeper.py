@@ -13,10 +13,9 @@ from django.utils import timezone
 from backend.detections.models import Detection
 from backend.maintenance.models import MaintenanceRun
 from backend.maintenance.services import sweep_stale_work
-from backend.vehicles.models import Vehicle
 from edge.sample import render_snapshot
 from harness.processes import stop_all, wait_for
-from tests.factories import DetectionFactory, NotificationFactory, PendingDetectionFactory
+from tests.factories import DetectionFactory, NotificationFactory, PendingDetectionFactory, VehicleFactory
 from tests.support.pipeline import pushes_to, wait_detection, wait_notification
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
@@ -27,21 +26,18 @@ def stranded_detection(services, plate: str, **fields: object) -> Detection:
     """A detection recorded but never handed to OCR: the publish after the commit was lost."""
     image = render_snapshot(plate, width=640, height=360)
     values = {
-        "event_id": str(uuid.uuid4()),
         "detected_speed": 95.0,
         "speed_limit": 60.0,
         "camera_id": "cam-07",
         "image_gcs_uri": services.upload(image),
         "image_sha256": hashlib.sha256(image).hexdigest(),
         "detected_at": timezone.now(),
-        "status": Detection.Status.PENDING,
     }
-    values.update(fields)
-    return Detection.objects.create(**values)
+    return PendingDetectionFactory(**{**values, **fields})
 
 
 def test_a_stranded_detection_is_redispatched_read_and_notified(pipeline) -> None:
-    vehicle = Vehicle.objects.create(plate_number="12가3456", owner_name="홍길동", fcm_token=f"t-{uuid.uuid4().hex}")
+    vehicle = VehicleFactory(plate_number="12가3456", owner_name="홍길동", fcm_token=f"t-{uuid.uuid4().hex}")
     stranded = stranded_detection(pipeline.services, "12가3456")
     another = stranded_detection(pipeline.services, "34나5678")
     an_hour_ago = timezone.now() - LATER
@@ -67,7 +63,7 @@ def test_recent_work_is_left_alone() -> None:
 
 def test_a_completed_detection_whose_alert_was_lost_is_notified_once(pipeline) -> None:
     token = f"t-{uuid.uuid4().hex}"
-    vehicle = Vehicle.objects.create(plate_number="56라7890", owner_name="김철수", fcm_token=token)
+    vehicle = VehicleFactory(plate_number="56라7890", owner_name="김철수", fcm_token=token)
     lost = stranded_detection(
         pipeline.services,
         "56라7890",

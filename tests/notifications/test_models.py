@@ -6,23 +6,24 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from backend.notifications.models import Notification
+from tests.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
 def test_at_most_one_sent_notification_per_detection() -> None:
-    Notification.objects.create(detection_id=5, dedupe_key="violation:5", status="sent", sent_detection_id=5)
-    Notification.objects.create(detection_id=5, dedupe_key="resend:5:a", status="failed")
-    Notification.objects.create(detection_id=5, dedupe_key="resend:5:b", status="pending")
+    NotificationFactory(detection_id=5, dedupe_key="violation:5", status="sent", sent_detection_id=5)
+    NotificationFactory(detection_id=5, dedupe_key="resend:5:a", status="failed")
+    NotificationFactory(detection_id=5, dedupe_key="resend:5:b", status="pending")
     with pytest.raises(IntegrityError), transaction.atomic(using="notifications_db"):
-        Notification.objects.create(detection_id=5, dedupe_key="resend:5:c", status="sent", sent_detection_id=5)
+        NotificationFactory(detection_id=5, dedupe_key="resend:5:c", status="sent", sent_detection_id=5)
 
 
 def test_sent_guard_must_match_the_status() -> None:
     with pytest.raises(IntegrityError), transaction.atomic(using="notifications_db"):
-        Notification.objects.create(detection_id=6, dedupe_key="violation:6", status="sent")
+        NotificationFactory(detection_id=6, dedupe_key="violation:6", status="sent")
     with pytest.raises(IntegrityError), transaction.atomic(using="notifications_db"):
-        Notification.objects.create(detection_id=6, dedupe_key="violation:6b", status="failed", sent_detection_id=6)
+        NotificationFactory(detection_id=6, dedupe_key="violation:6b", status="failed", sent_detection_id=6)
 
 
 def test_a_reopened_skip_that_is_still_unsendable_fails_again() -> None:
@@ -39,6 +40,6 @@ def test_a_reopened_skip_that_is_still_unsendable_fails_again() -> None:
 def test_a_sent_notification_is_never_reopened() -> None:
     from backend.notifications import services
 
-    sent = Notification.objects.create(detection_id=8, dedupe_key="violation:8", status="sent", sent_detection_id=8)
+    sent = NotificationFactory(detection_id=8, dedupe_key="violation:8", status="sent", sent_detection_id=8)
     assert services.reopen_failed(sent) is False
     assert Notification.objects.get(pk=sent.pk).status == "sent"

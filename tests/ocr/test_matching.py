@@ -11,7 +11,7 @@ import pytest
 from backend.ocr.matching import MatchKind, VehicleMatch, differing_characters, match_vehicle
 from backend.ocr.readers import PlateRead
 from backend.ocr.services import judge_read, review_reason
-from backend.vehicles.models import Vehicle
+from tests.factories import VehicleFactory
 
 
 @pytest.fixture
@@ -35,19 +35,19 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 def test_an_exact_match(measured_confusions) -> None:
-    exact = Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
+    exact = VehicleFactory(plate_number="12가3456", owner_name="갑")
     assert match_vehicle("12가3456") == VehicleMatch(exact.pk, MatchKind.EXACT)
 
 
 def test_a_measured_confusion_towards_one_plate_matches(measured_confusions) -> None:
-    vehicle = Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
+    vehicle = VehicleFactory(plate_number="12가3456", owner_name="갑")
     for read in ("12가3436", "12다3456"):  # 3 for 5, 다 for 가: both measured
         match = match_vehicle(read)
         assert match.vehicle_id == vehicle.pk and match.kind == MatchKind.FUZZY
 
 
 def test_an_unmeasured_difference_goes_to_review(measured_confusions) -> None:
-    Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
+    VehicleFactory(plate_number="12가3456", owner_name="갑")
     match = match_vehicle("12가3457")  # 7 for 6: never measured
     assert match.vehicle_id is None and match.refused == "differs by 7→6, not a measured confusion"
     assert review_reason("12가3457", 0.99, match) == (
@@ -58,27 +58,27 @@ def test_an_unmeasured_difference_goes_to_review(measured_confusions) -> None:
 
 
 def test_two_registered_plates_as_close_are_ambiguous(measured_confusions) -> None:
-    Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
-    Vehicle.objects.create(plate_number="12가3436", owner_name="을")
+    VehicleFactory(plate_number="12가3456", owner_name="갑")
+    VehicleFactory(plate_number="12가3436", owner_name="을")
     match = match_vehicle("12가3446")
     assert match.vehicle_id is None and match.ambiguous
     assert set(match.candidates) == {"12가3456", "12가3436"}
 
 
 def test_a_confusion_with_two_differences_is_not_taken(measured_confusions) -> None:
-    Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
+    VehicleFactory(plate_number="12가3456", owner_name="갑")
     assert match_vehicle("12다3436").vehicle_id is None
 
 
 def test_fuzzy_matching_off_sends_near_misses_to_review(measured_confusions, settings) -> None:
-    Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
+    VehicleFactory(plate_number="12가3456", owner_name="갑")
     settings.OCR_FUZZY_MAX_CHARACTERS = 0
     match = match_vehicle("12가3436")
     assert match.vehicle_id is None and match.refused == "fuzzy matching is off"
 
 
 def test_nothing_near_is_just_unmatched(measured_confusions) -> None:
-    Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
+    VehicleFactory(plate_number="12가3456", owner_name="갑")
     verdict = judge_read(PlateRead("99허9999", 0.99))
     assert verdict.match == VehicleMatch(None, None) and verdict.review_reason is None
 
@@ -87,8 +87,8 @@ def test_a_doubtful_misread_that_is_another_registered_plate_is_held_by_the_conf
     measured_confusions,
 ) -> None:
     """The car is 12가3456; the engine misreads 12가3436, which is someone else's car."""
-    Vehicle.objects.create(plate_number="12가3456", owner_name="갑")
-    bystander = Vehicle.objects.create(plate_number="12가3436", owner_name="을")
+    VehicleFactory(plate_number="12가3456", owner_name="갑")
+    bystander = VehicleFactory(plate_number="12가3436", owner_name="을")
     doubtful = judge_read(PlateRead("12가3436", 0.62))
     assert doubtful.match.vehicle_id == bystander.pk  # an exact match to the wrong owner ...
     assert doubtful.review_reason == "low confidence 0.62 < 0.80"  # ... held back for a person

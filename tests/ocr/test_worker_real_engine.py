@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from backend.vehicles.models import Vehicle
 from harness import profiling
 from harness.processes import SCRIPTS, Consuming, Pipeline, wait_for
+from tests.factories import VehicleFactory
 from tests.support.events import report_through_edge
 from tests.support.pipeline import wait_detection
 
@@ -42,7 +42,7 @@ def test_the_real_engine_reads_in_children_that_share_the_parents_runtime(pipeli
         assert all(_maps_torch(child) for child in children)
 
         token = f"fcm-{uuid.uuid4().hex}"
-        vehicle = Vehicle.objects.create(plate_number="12가3456", owner_name="홍길동", fcm_token=token)
+        vehicle = VehicleFactory(plate_number="12가3456", owner_name="홍길동", fcm_token=token)
         event = report_through_edge(
             pipeline.services, "12가3456", camera_id="cam-08", detected_at=datetime.now(UTC).replace(microsecond=0)
         )
