@@ -15,10 +15,14 @@ if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev
   apt_install docker-compose
 fi
 # Korean faces for the plate renderer (the training smoke test renders plates).
-if ! fc-list 2>/dev/null | grep -q "Noto Sans CJK KR" || ! fc-list 2>/dev/null | grep -q "UnDotum" \
-   || ! fc-list 2>/dev/null | grep -q "NanumGothic" || ! fc-list 2>/dev/null | grep -q "Baekmuk"; then
-  apt_install fontconfig fonts-nanum fonts-nanum-extra fonts-unfonts-core fonts-baekmuk fonts-noto-cjk
-fi
+# (Read into a variable first: under pipefail, `fc-list | grep -q` fails when grep stops early.)
+font_families=$(fc-list : family 2>/dev/null || true)
+for face in "Noto Sans CJK KR" UnDotum NanumGothic Baekmuk; do
+  if [[ $font_families != *"$face"* ]]; then
+    apt_install fontconfig fonts-nanum fonts-nanum-extra fonts-unfonts-core fonts-baekmuk fonts-noto-cjk
+    break
+  fi
+done
 # Debian's chromium and its driver, for the browser tests of the admin (selenium).
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   apt_install chromium chromium-driver
