@@ -198,6 +198,15 @@ def reopen_failed(notification: Notification) -> bool:
     reopened = Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
         status=Status.PENDING, claim_token=None, claimed_at=None, error_message=None, updated_at=timezone.now()
     )
+    if reopened:
+        log_transition(
+            logger,
+            "notification reopened",
+            detection_id=notification.detection_id,
+            notification_id=notification.pk,
+            status=Status.PENDING,
+            was=notification.error_message,
+        )
     return bool(reopened)
 
 
