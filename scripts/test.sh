@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up whatever is missing (apt packages, .venv) and run the whole test suite, in steps:
-# lint (ruff, import-linter's layer contracts, mypy), then the tests and, beside them, the fault drills.
+# lint (ruff, import-linter's layer contracts, mypy), then the tests and, beside them, the
+# standalone tests and the fault drills.
 # The tests start the real services (MariaDB, RabbitMQ + MQTT, GCS emulator) once, on the
 # private test ports of SPEEDCAM_PROFILE=test, and stop them at the end; the drills run on
 # their own profile, beside the tests. Extra arguments go to pytest and skip the drill step, e.g.
@@ -55,21 +56,30 @@ if [ $# -gt 0 ]; then
   run_pytest "$@"
   exit
 fi
-# The fault drills run beside the tests, on their own service profile (.state/drill: own
-# services, ports and databases): the tests mostly wait on other processes and leave about
-# half of 2 CPUs idle. Their output follows the tests'.
-drill_log="$REPO_ROOT/.state/drill-step.log"
-mkdir -p "$(dirname "$drill_log")"
-log "pytest: fault drills (beside the tests; output in ${drill_log#"$REPO_ROOT"/})"
-run_pytest -m drill --basetemp="$REPO_ROOT/.state/drill-pytest" >"$drill_log" 2>&1 &
+# Three pytest sessions side by side: the tests that need the services, the standalone
+# ones (rendering, plate models: CPU-bound, no service or database), and the fault drills
+# on their own service profile (.state/drill: own services, ports and databases). The
+# service tests mostly wait on other processes and would leave about half of 2 CPUs idle.
+# The side sessions' output follows the main one's; any session failing fails the run.
+side_logs="$REPO_ROOT/.state"
+mkdir -p "$side_logs"
+log "pytest: standalone tests and fault drills, beside the tests (output in .state/*-step.log)"
+run_pytest -m standalone --basetemp="$side_logs/standalone-pytest" >"$side_logs/standalone-step.log" 2>&1 &
+standalone=$!
+run_pytest -m drill --basetemp="$side_logs/drill-pytest" >"$side_logs/drill-step.log" 2>&1 &
 drills=$!
-trap 'kill "$drills" 2>/dev/null || true' INT TERM
+trap 'kill "$standalone" "$drills" 2>/dev/null || true' INT TERM
 log "pytest"
 tests_status=0
-run_pytest || tests_status=$?
+run_pytest -m "not drill and not standalone" || tests_status=$?
+standalone_status=0
+wait "$standalone" || standalone_status=$?
+log "pytest: standalone tests (exit $standalone_status)"
+cat "$side_logs/standalone-step.log"
 drills_status=0
 wait "$drills" || drills_status=$?
 log "pytest: fault drills (exit $drills_status)"
-cat "$drill_log"
+cat "$side_logs/drill-step.log"
 [ $tests_status -eq 0 ] || die "the tests failed (exit $tests_status)"
+[ $standalone_status -eq 0 ] || die "the standalone tests failed (exit $standalone_status)"
 [ $drills_status -eq 0 ] || die "the fault drills failed (exit $drills_status)"

@@ -7,7 +7,8 @@ role processes against those databases: the MQTT subscriber, the OCR worker in
 the prefork pool and the alert worker in the gevent pool.
 
 Three tiers:
-- pure logic: no marks, no services;
+- pure logic: no services; a file marked `standalone` needs none of them at all (no
+  database either), and scripts/test.sh runs those in a session of their own, beside the rest;
 - in-process on the real databases: `pytest.mark.django_db(databases="__all__")`, each
   test rolled back (API, selectors, services);
 - with other processes or connections: `transaction=True`, the writes committed so the
@@ -24,6 +25,19 @@ import pytest
 
 from harness.processes import Pipeline
 from harness.services import TestServices
+
+# What a `standalone` test may not use: scripts/test.sh runs those in a session of their
+# own, beside the one that starts the services and creates the test databases.
+NOT_STANDALONE_FIXTURES = frozenset({"services", "pipeline", "live_server", "db", "transactional_db"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("standalone") is None:
+            continue
+        used = NOT_STANDALONE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if used or item.get_closest_marker("django_db") or item.get_closest_marker("integration"):
+            raise pytest.UsageError(f"{item.nodeid} is marked standalone but needs {sorted(used) or 'the databases'}")
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,8 @@ import yaml
 
 from harness.services import REPO_ROOT, documented_settings
 
+pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
+
 
 def _compose_command() -> list[str] | None:
     if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:

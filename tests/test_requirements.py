@@ -10,6 +10,8 @@ import pytest
 
 from harness.services import REPO_ROOT
 
+pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
+
 REQUIREMENTS = REPO_ROOT / "requirements"
 LOCKED_ROLES = ("main", "ocr", "alert", "edge", "test")
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)")

@@ -23,6 +23,8 @@ from backend.contracts.events import (
 )
 from tests.support.events import TEST_BUCKET, encode, new_event
 
+pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
+
 
 def test_valid_event_parses_with_types_and_offset_normalised_to_utc() -> None:
     payload = new_event(detected_at="2026-11-23T10:02:03.120+09:00")

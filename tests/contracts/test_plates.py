@@ -6,6 +6,8 @@ import pytest
 
 from backend.contracts.plates import REGIONS, normalise_plate
 
+pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
+
 
 @pytest.mark.parametrize(
     "text",

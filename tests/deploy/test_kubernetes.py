@@ -15,6 +15,8 @@ import yaml
 from backend.messaging.topology import ALL_QUEUES
 from harness.services import REPO_ROOT, documented_settings
 
+pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
+
 KUBERNETES_VERSION = "1.31.0"
 K8S = REPO_ROOT / "deploy/k8s"
 CUSTOM_KINDS = {"ScaledObject", "TriggerAuthentication", "RabbitmqCluster"}

@@ -9,6 +9,8 @@ from edge.calibration import GroundPlane, calibration_report
 from edge.camera_config import Calibration, CameraConfig
 from edge.synthetic import PinholeCamera, zone_image_points
 
+pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
+
 CALIBRATION = Calibration(image_points=zone_image_points(PinholeCamera()), width_m=7.2, length_m=30.0)
 
 

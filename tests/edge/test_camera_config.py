@@ -9,6 +9,8 @@ import yaml
 
 from edge.camera_config import ConfigError, load_config
 
+pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
+
 VALID = {
     "camera_id": "cam-01",
     "location": "서울 강남구 테헤란로 123",

@@ -22,6 +22,8 @@ from edge.measure import find_plate
 from edge.synthetic import SCENARIOS, PinholeCamera, Vehicle, compare, draw_vehicle, render_background
 from harness.services import REPO_ROOT
 
+pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
+
 SCENES = list(SCENARIOS)
 
 

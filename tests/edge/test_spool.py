@@ -11,6 +11,8 @@ import pytest
 
 from edge.spool import Spool, SpoolFull
 
+pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
+
 
 def violation(speed: float = 95.0) -> tuple[dict, bytes, str]:
     image = b"\xff\xd8" + uuid.uuid4().bytes * 100

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from backend.ocr.localise import plate_candidates
+
+pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
 
 SCENES = Path(__file__).parent / "data" / "scenes"
 

@@ -3,7 +3,11 @@ confusion pairs matching relies on (pure logic)."""
 
 from __future__ import annotations
 
+import pytest
+
 from backend.ocr.management.commands.ocr_eval import Result, at_threshold, confusions, suggested_threshold
+
+pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
 
 
 def result(expected: str, read: str | None, confidence: float) -> Result:

@@ -11,6 +11,8 @@ from backend.ocr.plate_model.lines import recogniser_lines, split_row
 from backend.ocr.plate_model.render import camera_effects, typeface_crop
 from backend.ocr.plate_model.typeface import LAYOUTS, TWO_LINE_LAYOUTS, glyphs, random_text, render_typeface_plate
 
+pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
+
 
 def test_the_vendored_glyphs_cover_every_digit_region_and_most_syllables() -> None:
     for colour in ("white", "green", "yellow"):

@@ -10,6 +10,8 @@ from backend.ocr.plate_model.charset import CHARACTERS
 from backend.ocr.plate_model.render import korean_faces, split_faces
 from backend.ocr.plate_model.train import train
 
+pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
+
 
 def test_faces_are_split_into_training_and_held_out() -> None:
     training, held_out = split_faces(korean_faces())
