@@ -144,7 +144,7 @@ def test_a_lasting_outage_exhausts_retries_then_fails_and_dead_letters(
 
 def test_a_worker_killed_between_send_and_record_never_pushes_twice(pipeline: Pipeline, fcm: FcmEmulator) -> None:
     detection, token = _violation()
-    fcm.configure(latency_ms=1500)
+    fcm.configure(latency_ms=1000)  # below the pipeline's FCM_TIMEOUT_S of 2 s
     dispatch_alert(detection_id=detection.pk, event_id=detection.event_id)
     wait_for(lambda: fcm.state()["in_flight"] >= 1, what="the send in flight")
     pipeline.alert.stop(signal.SIGKILL)
@@ -168,7 +168,8 @@ def test_skips_are_recorded_with_their_reason(pipeline: Pipeline, fcm: FcmEmulat
 
 
 def test_the_gevent_pool_sends_concurrently(pipeline: Pipeline, fcm: FcmEmulator) -> None:
-    fcm.configure(latency_ms=400)
+    # Long enough that the 20 sends overlap even when the worker starts them slowly (a busy CI).
+    fcm.configure(latency_ms=1000)  # below the pipeline's FCM_TIMEOUT_S of 2 s
     detections = [_violation(f"{10 + i}가{1000 + i}")[0] for i in range(20)]
     for detection in detections:
         dispatch_alert(detection_id=detection.pk, event_id=detection.event_id)
