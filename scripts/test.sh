@@ -4,7 +4,7 @@
 # standalone tests and the fault drills.
 # The tests start the real services (MariaDB, RabbitMQ + MQTT, GCS emulator) once, on the
 # private test ports of SPEEDCAM_PROFILE=test, and stop them at the end; the drills run on
-# their own profile, beside the tests. Extra arguments go to pytest and skip the drill step, e.g.
+# their own profile. Extra arguments go to one pytest session instead, e.g.
 #   ./scripts/test.sh -k pipeline       ./scripts/test.sh -m drill   (the drills alone)
 SPEEDCAM_PROFILE=test
 . "$(dirname "$0")/lib/common.sh"
