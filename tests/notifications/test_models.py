@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from backend.notifications.models import Notification
 from tests.factories import NotificationFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 def test_at_most_one_sent_notification_per_detection() -> None:
