@@ -604,7 +604,8 @@ class SpeedMeter:
         coast = self.config.detection.max_coast_s
         assert self._ground is not None
         height, width = frame.image.shape[:2]
-        lost, kept = [], []
+        lost: list[_Track] = []
+        kept: list[_Track] = []
         for track in self._tracks:
             unseen = frame.timestamp_s - track.last_seen_s
             gone = unseen > coast or (track.hits < CONFIRM_HITS and unseen > 2.5 / self.config.capture.fps)

@@ -34,7 +34,7 @@ def _from_django(error: DjangoValidationError) -> exceptions.ValidationError:
 
 def _message(exc: exceptions.APIException) -> str:
     if isinstance(exc, exceptions.ValidationError):
-        return _("The request is not valid: see fields.")
+        return str(_("The request is not valid: see fields."))
     if isinstance(exc, Conflict) and not isinstance(exc.detail, str):
         return str(Conflict.default_detail)
     return str(exc.detail)

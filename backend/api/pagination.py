@@ -11,7 +11,7 @@ class CursorPage(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
     # Views with an OrderingFilter page in that order; this is the fallback.
-    ordering = ("-id",)
+    ordering: tuple[str, ...] = ("-id",)
 
 
 class NewestFirst(CursorPage):

@@ -16,10 +16,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from backend.vehicles.selectors import vehicle_by_plate, vehicles_with_similar_plates
+
+if TYPE_CHECKING:
+    from backend.vehicles.models import Vehicle
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +71,8 @@ def match_vehicle(plate: str) -> VehicleMatch:
     if vehicle is not None:
         return VehicleMatch(vehicle.pk, MatchKind.EXACT)
     limit = settings.OCR_FUZZY_MAX_CHARACTERS
-    near = []  # (edits, vehicle, substitutions or None for a character more or less)
+    # (edits, vehicle, substitutions or None for a character more or less)
+    near: list[tuple[int, Vehicle, list[tuple[str, str]] | None]] = []
     for candidate in vehicles_with_similar_plates(plate):
         differences = differing_characters(plate, candidate.plate_number)
         if differences is not None and 0 < len(differences) <= max(1, limit):

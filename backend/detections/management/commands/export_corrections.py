@@ -62,7 +62,7 @@ class Command(BaseCommand):
                     "confidence": detection.ocr_confidence,
                     "plate": detection.reviewed_plate,
                     "reviewed_by": detection.reviewed_by,
-                    "reviewed_at": detection.reviewed_at.isoformat(),
+                    "reviewed_at": detection.reviewed_at.isoformat() if detection.reviewed_at else None,
                 }
             )
         (directory / "labels.json").write_text(json.dumps(labels, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -51,8 +51,8 @@ class Command(BaseCommand):
 
     @staticmethod
     def _rows(event_ids: list[str], limit: int) -> list[tuple]:
-        detections = Detection.objects.order_by("-id")
-        detections = list(detections.filter(event_id__in=event_ids) if event_ids else detections[:limit])
+        newest_first = Detection.objects.order_by("-id")
+        detections = list(newest_first.filter(event_id__in=event_ids) if event_ids else newest_first[:limit])
         vehicles = Vehicle.objects.in_bulk([d.vehicle_id for d in detections if d.vehicle_id])
         notifications = {
             n.detection_id: n for n in Notification.objects.filter(detection_id__in=[d.pk for d in detections])

@@ -17,4 +17,4 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         for alias in settings.DATABASES:
             self.stdout.write(f"migrating {alias}")
-            call_command("migrate", database=alias, interactive=False, verbosity=int(options["verbosity"]) - 1)
+            call_command("migrate", database=alias, interactive=False, verbosity=int(str(options["verbosity"])) - 1)

@@ -21,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         try:
-            summary = restore(options["directory"])
+            summary = restore(Path(str(options["directory"])))
         except BackupError as error:
             raise CommandError(str(error)) from error
         for alias, size in summary.databases.items():
