@@ -80,7 +80,6 @@ class AmqpIngestConsumer(ConsumerMixin):
 
     def stop(self, *_: Any) -> None:
         self._stopping.set()
-        role_endpoint.mark_consuming(False)
         self.should_stop = True
 
     def install_signal_handlers(self) -> None:

@@ -96,7 +96,6 @@ class MqttSubscriber:
 
     def stop(self, *_: Any) -> None:
         self._stopping.set()
-        role_endpoint.mark_consuming(False)
 
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
