@@ -33,7 +33,7 @@ REQUIRED_SECRETS = {
 }
 
 
-def _compose_config(env: dict[str, str]) -> subprocess.CompletedProcess:
+def _compose_config(env: dict[str, str], *, services_only: bool = True) -> subprocess.CompletedProcess:
     command = _compose_command()
     if command is None:
         pytest.fail("neither `docker compose` nor `docker-compose` is installed (./scripts/test.sh installs it)")
@@ -52,7 +52,7 @@ def _compose_config(env: dict[str, str]) -> subprocess.CompletedProcess:
             "--project-directory",
             ".",
             "config",
-            "--services",
+            *(["--services"] if services_only else []),
         ],
         cwd=REPO_ROOT,
         capture_output=True,
@@ -82,6 +82,21 @@ def test_compose_file_is_accepted() -> None:
         "beat",
         "flower",
     }
+
+
+def test_each_worker_is_healthy_only_while_it_consumes() -> None:
+    result = _compose_config(REQUIRED_SECRETS, services_only=False)
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    for name, port_variable in (
+        ("subscriber", "INGEST_METRICS_PORT"),
+        ("ocr-worker", "OCR_METRICS_PORT"),
+        ("alert-worker", "ALERT_METRICS_PORT"),
+        ("maintenance-worker", "MAINTENANCE_METRICS_PORT"),
+    ):
+        check = " ".join(services[name]["healthcheck"]["test"])
+        # "$$": compose hands the container "${...}", for its shell to expand (.env may move the port).
+        assert f"http://127.0.0.1:$${{{port_variable}:-" in check and check.endswith("/ready"), (name, check)
 
 
 @pytest.mark.parametrize("role", ["main", "ocr", "alert"])
