@@ -18,7 +18,7 @@ SAMPLE_PLATES = ("12가3456", "34나5678", "123다4567", "56라7890", "78마1234
 
 
 @lru_cache(maxsize=8)
-def _hangul_font(size: int) -> ImageFont.ImageFont:
+def _hangul_font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     if shutil.which("fc-match"):
         path = subprocess.run(["fc-match", "-f", "%{file}", ":lang=ko"], capture_output=True, text=True).stdout
         if path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from backend.config.celery import app as celery_app
@@ -16,7 +16,7 @@ class SpeedCamAdminSite(admin.AdminSite):
     site_header = _("SpeedCam administration")
     site_title = "SpeedCam"
 
-    def get_urls(self) -> list[URLPattern]:
+    def get_urls(self) -> list[URLResolver | URLPattern]:
         return [path("dlq/", self.admin_view(self.dead_letters), name="dlq"), *super().get_urls()]
 
     def dead_letters(self, request: HttpRequest) -> HttpResponse:

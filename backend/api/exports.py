@@ -68,8 +68,9 @@ def _row(values: dict, zone: tzinfo) -> dict:
     row["overspeed"] = values["detected_speed"] - values["speed_limit"]
     row["plate"] = plate
     for column in SPEEDS:
-        if row[column] is not None:
-            row[column] = round(row[column], 1)
+        value = row[column]
+        if value is not None:
+            row[column] = round(value, 1)
     return row
 
 

@@ -73,7 +73,8 @@ def glyphs(colour: str) -> Glyphs:
     brightness = sample.sum(axis=1)
     light_on_dark = colour == "green"
     ink_pixels = sample[brightness >= np.percentile(brightness, 95)] if light_on_dark else sample[brightness < 200]
-    ink = tuple(int(v) for v in np.median(ink_pixels, axis=0))
+    median = np.median(ink_pixels, axis=0)
+    ink = (int(median[0]), int(median[1]), int(median[2]))
     return Glyphs(plate, digits, syllables, regions, ink, light_on_dark)
 
 
