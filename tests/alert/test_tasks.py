@@ -144,7 +144,7 @@ def test_a_lasting_outage_exhausts_retries_then_fails_and_dead_letters(
 
 def test_a_worker_killed_between_send_and_record_never_pushes_twice(pipeline: Pipeline, fcm: FcmEmulator) -> None:
     detection, token = _violation()
-    fcm.configure(latency_ms=1000)  # below the pipeline's FCM_TIMEOUT_S of 2 s
+    fcm.configure(latency_ms=1500)
     dispatch_alert(detection_id=detection.pk, event_id=detection.event_id)
     wait_for(lambda: fcm.state()["in_flight"] >= 1, what="the send in flight")
     pipeline.alert.stop(signal.SIGKILL)
