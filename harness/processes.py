@@ -8,6 +8,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -126,13 +127,20 @@ def stop_all(processes: Iterable[RoleProcess], sig: int = signal.SIGTERM, timeou
         process.wait_stopped(timeout)
 
 
+def http_status(url: str, timeout: float = 2.0) -> int | None:
+    """The status `url` answers with now (after redirects); None when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:  # refused, timed out
+        return None
+
+
 def endpoint_ready(url: str) -> bool:
     """Whether `url` answers 200 now."""
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:  # refused, 503 (HTTPError), timed out
-        return False
+    return http_status(url) == 200
 
 
 class Consuming:

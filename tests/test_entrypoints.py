@@ -14,8 +14,6 @@ import os
 import shlex
 import shutil
 import sys
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,7 +23,7 @@ import pytest
 import yaml
 
 from backend.messaging.topology import INGEST_QUEUE
-from harness.processes import Pipeline, RoleProcess, beat_ready, stop_all
+from harness.processes import Pipeline, RoleProcess, beat_ready, http_status, stop_all
 from harness.services import REPO_ROOT, free_port
 
 # The roles need the test databases to exist (created for the marked tests only).
@@ -81,13 +79,8 @@ def build_image_tree(dockerfile: Dockerfile, root: Path) -> Path:
 
 
 def _http_answers(url: str) -> bool:
-    try:
-        urllib.request.urlopen(url, timeout=2).read()
-        return True
-    except urllib.error.HTTPError as error:
-        return error.code == 401  # Flower asks for its login: it is up
-    except OSError:
-        return False
+    status = http_status(url)
+    return status is not None and (status < 400 or status == 401)  # Flower asks for its login: it is up
 
 
 @dataclass

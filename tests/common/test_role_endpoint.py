@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
 from backend.common import role_endpoint
+from harness.processes import http_status
 from harness.services import free_port
 
 
@@ -20,21 +20,13 @@ def endpoint() -> Iterator[str]:
     role_endpoint.mark_consuming(False)
 
 
-def _status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
 def test_ready_answers_200_only_while_the_role_consumes(endpoint: str) -> None:
     role_endpoint.mark_consuming(False)
-    assert _status(f"{endpoint}/ready") == 503
+    assert http_status(f"{endpoint}/ready") == 503
     role_endpoint.mark_consuming(True)
-    assert _status(f"{endpoint}/ready") == 200
+    assert http_status(f"{endpoint}/ready") == 200
     role_endpoint.mark_consuming(False)  # disconnected, or shutting down
-    assert _status(f"{endpoint}/ready") == 503
+    assert http_status(f"{endpoint}/ready") == 503
 
 
 def test_metrics_are_served_beside_it_with_the_same_state(endpoint: str) -> None:
