@@ -84,6 +84,20 @@ class TestServices:
         """The worker roles' table grants on pytest's databases (they exist only now)."""
         _common("grant_db_roles test_")
 
+    def database_sessions(self, role: str) -> set[int]:
+        """The ids of the database server's open sessions of a role's own user."""
+        if not role.isidentifier():
+            raise ValueError(f"not a role: {role!r}")
+        sessions = _common(
+            f"user=$(role_db_user {role})",
+            '''mariadb_root -N -e "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '$user'"''',
+        )
+        return {int(line) for line in sessions.split()}
+
+    def end_database_sessions(self, ids: set[int]) -> None:
+        """End these sessions from the server's side, as a restart or an idle timeout would."""
+        _common(*(f'mariadb_root -e "KILL CONNECTION {id_}" || true' for id_ in sorted(ids)))
+
     def stop_gcs(self) -> None:
         _common("stop_gcs", 'for _ in $(seq 50); do port_open "$GCS_PORT" || exit 0; sleep 0.1; done; exit 1')
 

@@ -13,7 +13,14 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging, worker_init, worker_process_init, worker_process_shutdown
+from celery.signals import (
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+)
 from django.conf import settings
 
 from backend.messaging.topology import celery_config
@@ -27,8 +34,17 @@ def worker_concurrency(role: str) -> int:
     return {"ocr": settings.OCR_CONCURRENCY, "alert": settings.ALERT_CONCURRENCY}.get(role, 1)
 
 
+# Celery's Django fixup closes every database connection before and after each task
+# unless CELERY_DB_REUSE_MAX is set (celery#9824 went back to that): a prefork worker then
+# connects to each database afresh for every task, round trips and all, whatever
+# CONN_MAX_AGE says. So the fixup is told to recycle only after this many tasks, and
+# Django's own rule runs around each task instead, as it does around each request.
+DB_REUSE_MAX_TASKS = 1_000_000
+
+
 def configuration() -> dict[str, Any]:
     return {
+        "CELERY_DB_REUSE_MAX": DB_REUSE_MAX_TASKS,
         **celery_config(
             broker_url=settings.CELERY_BROKER_URL,
             broker_use_ssl=settings.BROKER_USE_SSL,
@@ -45,6 +61,17 @@ def configuration() -> dict[str, Any]:
 
 app = Celery("speedcam")
 app.conf.update(configuration())
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(**_: object) -> None:
+    # Closes a connection past CONN_MAX_AGE or one that failed (CONN_HEALTH_CHECKS then pings
+    # a kept one before its first query): a restarted database costs one task nothing. With a
+    # pool (CONN_MAX_AGE 0) every connection goes back to it when its task ends.
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 @setup_logging.connect

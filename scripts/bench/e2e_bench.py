@@ -157,20 +157,29 @@ TRACING_MODES = {
     "every trace, 500 ms batches (compose)": EXPORTING,
     "every trace, SDK defaults (5 s batches)": {},
 }
+# The short names --tracing-modes takes.
+TRACING_MODE_KEYS = dict(zip(("off", "one-in-ten", "every-500ms", "every-5s"), TRACING_MODES, strict=True))
 
 
-def tracing_overhead(images: dict, rate: float, seconds: float, rounds: int) -> int:
+def tracing_environment(mode: str) -> dict[str, str]:
+    """The roles' variables for a mode of TRACING_MODES: export to the local OTLP receiver."""
+    if mode == "off":
+        return {}
+    return {"OTEL_EXPORTER_OTLP_ENDPOINT": os.environ["OTLP_RECEIVER_URL"], **TRACING_MODES[mode]}
+
+
+def tracing_overhead(images: dict, rate: float, seconds: float, rounds: int, modes: list[str]) -> int:
     """Latency and CPU at `rate` with every role exporting its spans to the local OTLP
     receiver, against the same roles with tracing off. The modes alternate `rounds` times,
     so the machine's drift falls on all of them, and each mode's percentiles are taken over
     all its runs' detections together: a p99 of one short run is its third-slowest push."""
-    endpoint = {"OTEL_EXPORTER_OTLP_ENDPOINT": os.environ["OTLP_RECEIVER_URL"]}
-    pushes: dict[str, list[float]] = {mode: [] for mode in TRACING_MODES}
-    cpu: dict[str, dict[str, float]] = {mode: {} for mode in TRACING_MODES}
+    chosen = {mode: TRACING_MODES[mode] for mode in modes}
+    pushes: dict[str, list[float]] = {mode: [] for mode in chosen}
+    cpu: dict[str, dict[str, float]] = {mode: {} for mode in chosen}
     for _ in range(rounds):
-        for mode, env in TRACING_MODES.items():
+        for mode in chosen:
             fresh_storage()
-            roles = run_roles({**LATENCY_ROLES, **(endpoint if mode != "off" else {}), **env})
+            roles = run_roles({**LATENCY_ROLES, **tracing_environment(mode)})
             try:
                 latency_at(rate, 3, images)  # warm-up: connections, first spans
                 before = cpu_seconds(roles)
@@ -186,9 +195,9 @@ def tracing_overhead(images: dict, rate: float, seconds: float, rounds: int) -> 
         mode: {role: round(used * 1000 / len(pushes[mode]), 2) for role, used in used_by_role.items()}
         for mode, used_by_role in cpu.items()
     }
-    growth = {mode: summary[mode]["push_p99_ms"] / summary["off"]["push_p99_ms"] - 1 for mode in TRACING_MODES}
+    growth = {mode: summary[mode]["push_p99_ms"] / summary["off"]["push_p99_ms"] - 1 for mode in chosen}
     cpu_growth = {
-        mode: sum(cpu_ms_per_event[mode].values()) / sum(cpu_ms_per_event["off"].values()) - 1 for mode in TRACING_MODES
+        mode: sum(cpu_ms_per_event[mode].values()) / sum(cpu_ms_per_event["off"].values()) - 1 for mode in chosen
     }
     count = len(pushes["off"])
     print(f"\ntracing overhead at {rate:g} detections/s, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs;")
@@ -279,12 +288,15 @@ def knee(images: dict, rates: list[float], seconds: float, fcm_latency_ms: float
     return 0
 
 
-def profile_roles(images: dict, out: Path, rate: float, seconds: float, output_format: str) -> int:
+def profile_roles(
+    images: dict, out: Path, rate: float, seconds: float, output_format: str, tracing_mode: str = "off"
+) -> int:
     """py-spy profiles of each role (a prefork parent with its children) while `rate`
-    detections per second go through, and the CPU each role used per detection."""
+    detections per second go through, and the CPU each role used per detection; with
+    tracing as `tracing_mode` (of TRACING_MODES) sets it."""
     out.mkdir(parents=True, exist_ok=True)
     suffix = profiling.SUFFIX[output_format]
-    roles = run_roles(LATENCY_ROLES)
+    roles = run_roles({**LATENCY_ROLES, **tracing_environment(tracing_mode)})
     try:
         latency_at(rate, 3, images)  # warm-up
         profilers = [
@@ -355,10 +367,18 @@ def main() -> int:
     parser.add_argument("--tracing-rounds", type=int, default=3, help="runs of each mode, alternated")
     parser.add_argument("--tracing-seconds", type=float, default=30.0, help="duration of each run")
     parser.add_argument(
+        "--tracing-modes",
+        default=",".join(TRACING_MODE_KEYS),
+        help=f"modes to compare, 'off' included: {', '.join(TRACING_MODE_KEYS)}",
+    )
+    parser.add_argument(
         "--profile-only", metavar="DIR", help="only py-spy profiles of each role at --profile-rate, written to DIR"
     )
     parser.add_argument("--profile-rate", type=float, default=20.0, help="offered detections per second for them")
     parser.add_argument("--profile-format", default="flamegraph", choices=["flamegraph", "raw", "speedscope"])
+    parser.add_argument(
+        "--profile-tracing", default="off", choices=list(TRACING_MODE_KEYS), help="tracing in --profile-only"
+    )
     parser.add_argument(
         "--knee-only", metavar="RATES", help="only latency and cores per process at these rates, e.g. 30,40,50,60"
     )
@@ -369,12 +389,20 @@ def main() -> int:
     images = workload.upload_images()
 
     if args.tracing_only:
-        return tracing_overhead(images, args.tracing_rate, args.tracing_seconds, args.tracing_rounds)
+        modes = ["off"] + [TRACING_MODE_KEYS[key] for key in args.tracing_modes.split(",") if key != "off"]
+        return tracing_overhead(images, args.tracing_rate, args.tracing_seconds, args.tracing_rounds, modes)
     if args.knee_only:
         rates = [float(rate) for rate in args.knee_only.split(",")]
         return knee(images, rates, args.seconds, args.fcm_latency_ms, args.ocr_processes)
     if args.profile_only:
-        return profile_roles(images, Path(args.profile_only), args.profile_rate, args.seconds, args.profile_format)
+        return profile_roles(
+            images,
+            Path(args.profile_only),
+            args.profile_rate,
+            args.seconds,
+            args.profile_format,
+            TRACING_MODE_KEYS[args.profile_tracing],
+        )
 
     # 1. Latency at fixed offered rates: 2 OCR processes, 50 alert greenlets, FCM answers at once.
     roles = run_roles(LATENCY_ROLES)
