@@ -96,19 +96,35 @@ def wait_pushes(expected: int, timeout: float = 300) -> list[dict]:
     return FCM.state()["messages"]
 
 
-def latencies(sent_at: dict[str, float], messages: list[dict]) -> tuple[list[float], list[float], list[float]]:
-    """(publish -> stored by ingest, publish -> plate read, publish -> push accepted) in ms."""
+def latencies(
+    sent_at: dict[str, float], messages: list[dict]
+) -> tuple[list[float], list[float], list[tuple[float, float]]]:
+    """(publish -> stored by ingest, publish -> plate read) in ms, and (publish time,
+    publish -> push accepted in ms) of each push."""
     detections = {
         d["id"]: d
         for d in Detection.objects.filter(event_id__in=sent_at).values("id", "event_id", "created_at", "processed_at")
     }
     to_stored = [(d["created_at"].timestamp() - sent_at[d["event_id"]]) * 1000 for d in detections.values()]
     to_read = [(d["processed_at"].timestamp() - sent_at[d["event_id"]]) * 1000 for d in detections.values()]
-    to_push = [
-        (m["received_at"] - sent_at[detections[int(m["message"]["data"]["detection_id"])]["event_id"]]) * 1000
-        for m in messages
-    ]
-    return to_stored, to_read, to_push
+    pushes = []
+    for message in messages:
+        sent = sent_at[detections[int(message["message"]["data"]["detection_id"])]["event_id"]]
+        pushes.append((sent, (message["received_at"] - sent) * 1000))
+    return to_stored, to_read, pushes
+
+
+PUSH_WINDOW_S = 10
+
+
+def p99_by_window(pushes: list[tuple[float, float]]) -> list[float]:
+    """The push p99 of each PUSH_WINDOW_S of publishing: a stall shows where it happened,
+    a queue that keeps growing shows as a rising line."""
+    started = min(sent for sent, _ in pushes)
+    windows: dict[int, list[float]] = {}
+    for sent, latency in pushes:
+        windows.setdefault(int((sent - started) // PUSH_WINDOW_S), []).append(latency)
+    return [round(percentile(windows[index], 0.99)) for index in sorted(windows)]
 
 
 LATENCY_ROLES = {"OCR_CONCURRENCY": "2", "ALERT_CONCURRENCY": "50"}
@@ -122,7 +138,8 @@ def latency_at(rate: float, seconds: float, images: dict) -> dict:
     sent_at = publisher.publish(workload.events(count, images), rate=rate)
     messages = wait_pushes(count)
     publisher.close()
-    to_stored, to_read, to_push = latencies(sent_at, messages)
+    to_stored, to_read, pushes = latencies(sent_at, messages)
+    to_push = [latency for _, latency in pushes]
     return {
         "rate": rate,
         "count": count,
@@ -132,6 +149,7 @@ def latency_at(rate: float, seconds: float, images: dict) -> dict:
         "read_p99_ms": round(percentile(to_read, 0.99), 1),
         **push_percentiles(to_push),
         "push_mean_ms": round(statistics.fmean(to_push), 1),
+        f"push_p99_by_{PUSH_WINDOW_S}s_ms": p99_by_window(pushes),
         "push_ms": to_push,
     }
 
@@ -263,16 +281,20 @@ def knee(images: dict, rates: list[float], seconds: float, fcm_latency_ms: float
     )
     names = list(groups)
     print(
-        f"{'offered/s':>9} {'push p50':>9} {'p99':>8} {'busy':>5}  " + "  ".join(f"{name[:12]:>12}" for name in names)
+        f"{'offered/s':>9} {'stored p99':>10} {'read p99':>9} {'push p50':>9} {'push p99':>9} {'busy':>5}  "
+        + "  ".join(f"{name[:12]:>12}" for name in names)
     )
     for row in rows:
         cores = "  ".join(f"{row['cores'][name]:12.2f}" for name in names)
         print(
             f"{row['rate']:9g} {row['stored_p99_ms']:8.0f}ms {row['read_p99_ms']:7.0f}ms "
-            f"{row['push_p50_ms']:7.0f}ms {row['push_p99_ms']:6.0f}ms "
+            f"{row['push_p50_ms']:7.0f}ms {row['push_p99_ms']:7.0f}ms "
             f"{row['machine_busy']:5.0%}  {cores}"
         )
     print("(cores: CPU seconds per second of each process group; the machine has", os.cpu_count(), "cores)")
+    for row in rows:
+        windows = " ".join(f"{value:g}" for value in row[f"push_p99_by_{PUSH_WINDOW_S}s_ms"])
+        print(f"push p99 (ms) of each {PUSH_WINDOW_S} s at {row['rate']:g}/s: {windows}")
     print(
         json.dumps(
             {
