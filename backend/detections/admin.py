@@ -124,11 +124,18 @@ class DetectionAdmin(ExportActionMixin, admin.ModelAdmin):
         """The trace id, linked to the trace viewer when TRACE_URL_TEMPLATE is set."""
         if not detection.trace_id:
             return "-"
-        if not settings.TRACE_URL_TEMPLATE:
-            return detection.trace_id
-        return format_html(
-            '<a href="{}">{}</a>', settings.TRACE_URL_TEMPLATE.format(trace_id=detection.trace_id), detection.trace_id
+        shown = (
+            format_html(
+                '<a href="{}">{}</a>',
+                settings.TRACE_URL_TEMPLATE.format(trace_id=detection.trace_id),
+                detection.trace_id,
+            )
+            if settings.TRACE_URL_TEMPLATE
+            else detection.trace_id
         )
+        if detection.trace_sampled:
+            return shown
+        return format_html("{} ({})", shown, _("sampled out: only its failure, review or dead letter is traced"))
 
     @admin.action(description=_("Reviewed: the read is right, notify the owner"))
     def approve_review(self, request: HttpRequest, queryset: QuerySet) -> None:

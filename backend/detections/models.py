@@ -119,6 +119,10 @@ class Detection(models.Model):
         return tracing.trace_id_of(self.traceparent)
 
     @property
+    def trace_sampled(self) -> bool:
+        return tracing.is_sampled(self.traceparent)
+
+    @property
     def overspeed_kmh(self) -> float:
         return self.detected_speed - self.speed_limit
 

@@ -29,7 +29,11 @@ rm -f "$constraints"
 install -d -m 750 -o root -g speedcam /etc/speedcam
 [ -e /etc/speedcam/cam.yaml ] || install -m 640 -o root -g speedcam "$SOURCE/edge/deploy/cam.example.yaml" /etc/speedcam/cam.yaml
 if [ ! -e /etc/speedcam/edge.env ]; then
-  (umask 077 && printf 'SPEEDCAM_MQTT_PASSWORD=\nGOOGLE_APPLICATION_CREDENTIALS=/etc/speedcam/gcs-writer.json\n' >/etc/speedcam/edge.env)
+  # Tracing is off until OTEL_EXPORTER_OTLP_ENDPOINT names the collector; a trace starts here,
+  # so the share kept here is the share every role keeps.
+  (umask 077 && printf '%s\n' 'SPEEDCAM_MQTT_PASSWORD=' 'GOOGLE_APPLICATION_CREDENTIALS=/etc/speedcam/gcs-writer.json' \
+    'OTEL_EXPORTER_OTLP_ENDPOINT=' 'OTEL_TRACES_SAMPLER=parentbased_traceidratio' 'OTEL_TRACES_SAMPLER_ARG=0.1' \
+    >/etc/speedcam/edge.env)
 fi
 chmod 600 /etc/speedcam/edge.env
 chown root:root /etc/speedcam/edge.env

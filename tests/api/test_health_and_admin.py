@@ -51,3 +51,20 @@ def test_admin_lists_render_from_their_own_database(client: Client, path: str) -
 def test_anonymous_admin_is_redirected_to_login(client: Client) -> None:
     response = client.get("/admin/detections/detection/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_detection_page_links_its_trace_and_says_when_it_was_sampled_out(client: Client, settings) -> None:
+    from django.utils.translation import gettext
+
+    settings.TRACE_URL_TEMPLATE = "https://jaeger.example/trace/{trace_id}"
+    get_user_model().objects.create_superuser("root", password="pw")
+    client.login(username="root", password="pw")
+    kept_id, dropped_id = "0af7651916cd43dd8448eb211c80319c", "4bf92f3577b34da6a3ce929d0e0e4736"
+    kept = PendingDetectionFactory(traceparent=f"00-{kept_id}-b7ad6b7169203331-01")
+    dropped = PendingDetectionFactory(traceparent=f"00-{dropped_id}-00f067aa0ba902b7-00")
+    sampled_out = gettext("sampled out: only its failure, review or dead letter is traced")
+
+    page = client.get(f"/admin/detections/detection/{kept.pk}/change/").content.decode()
+    assert f'href="https://jaeger.example/trace/{kept_id}"' in page and sampled_out not in page
+    page = client.get(f"/admin/detections/detection/{dropped.pk}/change/").content.decode()
+    assert f'href="https://jaeger.example/trace/{dropped_id}"' in page and sampled_out in page

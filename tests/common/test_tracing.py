@@ -37,6 +37,12 @@ def test_the_contract_carries_a_valid_traceparent_and_drops_a_bad_one() -> None:
     assert tracing.trace_id_of(None) is None
 
 
+def test_the_sampled_flag_says_whether_a_trace_was_kept() -> None:
+    assert tracing.is_sampled(TRACEPARENT)
+    assert not tracing.is_sampled(TRACEPARENT.removesuffix("01") + "00")
+    assert not tracing.is_sampled(None) and not tracing.is_sampled("junk") and not tracing.is_sampled("a-b-c-zz")
+
+
 def test_a_redispatch_links_to_the_original_span() -> None:
     [link] = tracing.links_to(TRACEPARENT)
     assert f"{link.context.trace_id:032x}" == "0af7651916cd43dd8448eb211c80319c"
