@@ -164,15 +164,15 @@ def cpu_seconds(roles: Roles) -> dict[str, float]:
     return profiling.cpu_seconds({process.name: profiling.in_session(process.process.pid) for process in roles.all})
 
 
-# What the modes are judged on: the settings the project ships (compose, Kubernetes,
-# backend.env.example: a batch every 500 ms; Kubernetes keeps one trace in ten), and the
-# SDK's own defaults (a batch every 5 s) for comparison.
+# What the modes are judged on: the settings the project ships (backend.env.example, compose
+# and Kubernetes: one trace in ten, a batch every 500 ms), every trace (the demo and the
+# tests), and the SDK's own defaults (a batch every 5 s) for comparison.
 EXPORTING = {"OTEL_BSP_SCHEDULE_DELAY": "500"}
 ONE_IN_TEN = {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"}
 TRACING_MODES = {
     "off": {},
-    "1 in 10, 500 ms batches (Kubernetes)": {**EXPORTING, **ONE_IN_TEN},
-    "every trace, 500 ms batches (compose)": EXPORTING,
+    "1 in 10, 500 ms batches (as shipped)": {**EXPORTING, **ONE_IN_TEN},
+    "every trace, 500 ms batches (up.sh)": EXPORTING,
     "every trace, SDK defaults (5 s batches)": {},
 }
 # The short names --tracing-modes takes.
@@ -231,7 +231,10 @@ def tracing_overhead(images: dict, rate: float, seconds: float, rounds: int, mod
     print(f"{'tracing':40} " + " ".join(f"{role:>13}" for role in roles_seen))
     for mode, by_role in cpu_ms_per_event.items():
         print(f"{mode:40} " + " ".join(f"{by_role[role]:13.1f}" for role in roles_seen))
-    print("goal: p99 grows by at most 10 % with export on, as shipped")
+    shipped = TRACING_MODE_KEYS["one-in-ten"]
+    if shipped in growth:
+        verdict = "met" if growth[shipped] <= 0.10 else "not met"
+        print(f"goal: p99 grows by at most 10 % as shipped ({shipped}): {verdict} ({growth[shipped]:+.1%})")
     print(
         json.dumps(
             {
