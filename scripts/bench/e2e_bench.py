@@ -191,11 +191,10 @@ def tracing_overhead(images: dict, rate: float, seconds: float, rounds: int, mod
     receiver, against the same roles with tracing off. The modes alternate `rounds` times,
     so the machine's drift falls on all of them, and each mode's percentiles are taken over
     all its runs' detections together: a p99 of one short run is its third-slowest push."""
-    chosen = {mode: TRACING_MODES[mode] for mode in modes}
-    pushes: dict[str, list[float]] = {mode: [] for mode in chosen}
-    cpu: dict[str, dict[str, float]] = {mode: {} for mode in chosen}
+    pushes: dict[str, list[float]] = {mode: [] for mode in modes}
+    cpu: dict[str, dict[str, float]] = {mode: {} for mode in modes}
     for _ in range(rounds):
-        for mode in chosen:
+        for mode in modes:
             fresh_storage()
             roles = run_roles({**LATENCY_ROLES, **tracing_environment(mode)})
             try:
@@ -213,9 +212,9 @@ def tracing_overhead(images: dict, rate: float, seconds: float, rounds: int, mod
         mode: {role: round(used * 1000 / len(pushes[mode]), 2) for role, used in used_by_role.items()}
         for mode, used_by_role in cpu.items()
     }
-    growth = {mode: summary[mode]["push_p99_ms"] / summary["off"]["push_p99_ms"] - 1 for mode in chosen}
+    growth = {mode: summary[mode]["push_p99_ms"] / summary["off"]["push_p99_ms"] - 1 for mode in modes}
     cpu_growth = {
-        mode: sum(cpu_ms_per_event[mode].values()) / sum(cpu_ms_per_event["off"].values()) - 1 for mode in chosen
+        mode: sum(cpu_ms_per_event[mode].values()) / sum(cpu_ms_per_event["off"].values()) - 1 for mode in modes
     }
     count = len(pushes["off"])
     print(f"\ntracing overhead at {rate:g} detections/s, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs;")
@@ -410,11 +409,14 @@ def main() -> int:
     parser.add_argument("--fcm-latency-ms", type=float, default=50.0, help="FCM's answer time in --knee-only")
     parser.add_argument("--ocr-processes", type=int, default=2, help="OCR worker processes in --knee-only")
     args = parser.parse_args()
+    tracing_keys = args.tracing_modes.split(",")
+    if unknown := set(tracing_keys) - set(TRACING_MODE_KEYS):
+        parser.error(f"unknown tracing modes {sorted(unknown)}; known: {', '.join(TRACING_MODE_KEYS)}")
     rates = [float(rate) for rate in args.rates.split(",")]
     images = workload.upload_images()
 
     if args.tracing_only:
-        modes = ["off"] + [TRACING_MODE_KEYS[key] for key in args.tracing_modes.split(",") if key != "off"]
+        modes = ["off"] + [TRACING_MODE_KEYS[key] for key in tracing_keys if key != "off"]
         return tracing_overhead(images, args.tracing_rate, args.tracing_seconds, args.tracing_rounds, modes)
     if args.knee_only:
         rates = [float(rate) for rate in args.knee_only.split(",")]
