@@ -158,7 +158,14 @@ class Consuming:
 def beat_ready(process: RoleProcess) -> bool:
     """Beat has no endpoint: it is ready once it has opened its schedule file (shelve may add a suffix)."""
     schedule = Path(process.env["BEAT_SCHEDULE_FILE"])
-    return any(path.stat().st_mtime >= process.spawned_at for path in schedule.parent.glob(f"{schedule.name}*"))
+    return any(_modified_since(path, process.spawned_at) for path in schedule.parent.glob(f"{schedule.name}*"))
+
+
+def _modified_since(path: Path, moment: float) -> bool:
+    try:
+        return path.stat().st_mtime >= moment
+    except FileNotFoundError:  # listed, then replaced: shelve rewrites its .bak/.dat as it saves
+        return False
 
 
 class Roles:
