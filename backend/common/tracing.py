@@ -178,11 +178,7 @@ def trace_id_of(traceparent: str | None) -> str | None:
 def is_sampled(traceparent: str | None) -> bool:
     """Whether the sampler kept the trace a traceparent names (its flags' sampled bit). A
     trace sampled out still holds the spans marked keep: a failure, review or dead letter."""
-    flags = traceparent.split("-")[3] if traceparent and traceparent.count("-") == 3 else ""
-    try:
-        return bool(int(flags, 16) & 1)
-    except ValueError:
-        return False
+    return trace.get_current_span(context_of(traceparent)).get_span_context().trace_flags.sampled
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from celery.signals import (
     worker_process_shutdown,
 )
 from django.conf import settings
+from django.db import close_old_connections
 
 from backend.messaging.topology import celery_config
 
@@ -69,8 +70,6 @@ def _close_old_connections(**_: object) -> None:
     # Closes a connection past CONN_MAX_AGE or one that failed (CONN_HEALTH_CHECKS then pings
     # a kept one before its first query): a restarted database costs one task nothing. With a
     # pool (CONN_MAX_AGE 0) every connection goes back to it when its task ends.
-    from django.db import close_old_connections
-
     close_old_connections()
 
 

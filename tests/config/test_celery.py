@@ -12,11 +12,14 @@ from tests.support.pipeline import events_for, wait_detection
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
 
-def _process(pipeline: Pipeline, count: int) -> None:
+def _process(pipeline: Pipeline, count: int) -> list[dict]:
+    """Publish `count` readable detections and wait until each is completed; their events."""
     events = [uploaded_event(pipeline.services, "12가3456") for _ in range(count)]
     publish_detections(pipeline.services, [encode(event) for event in events])
     for event in events:
-        assert wait_detection(event["event_id"]).status == "completed"
+        detection = wait_detection(event["event_id"])
+        assert detection.status == "completed", detection.error_message
+    return events
 
 
 def test_the_prefork_worker_keeps_its_database_connections_between_tasks(pipeline: Pipeline) -> None:
@@ -35,10 +38,6 @@ def test_a_connection_the_server_ended_costs_no_task(pipeline: Pipeline) -> None
     services.end_database_sessions(services.database_sessions("ocr"))
     # The health check (CONN_HEALTH_CHECKS) finds each dead connection before its task's
     # first query and connects again: no task fails or waits for a retry.
-    events = [uploaded_event(services, "12가3456") for _ in range(4)]
-    publish_detections(services, [encode(event) for event in events])
-    for event in events:
-        detection = wait_detection(event["event_id"])
-        assert detection.status == "completed", detection.error_message
+    for event in _process(pipeline, 4):
         processing = [e for e in events_for(pipeline, event["event_id"]) if e["message"] == "detection processing"]
         assert len(processing) == 1
