@@ -102,6 +102,8 @@ class DetectionAdmin(ExportActionMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+    # The raw W3C header is the pipeline's, not an operator's to edit: the "trace" row shows it.
+    exclude = ("traceparent",)
     actions = ["rerun_ocr", "approve_review"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Detection | None = None) -> bool:

@@ -68,3 +68,4 @@ def test_the_detection_page_links_its_trace_and_says_when_it_was_sampled_out(cli
     assert f'href="https://jaeger.example/trace/{kept_id}"' in page and sampled_out not in page
     page = client.get(f"/admin/detections/detection/{dropped.pk}/change/").content.decode()
     assert f'href="https://jaeger.example/trace/{dropped_id}"' in page and sampled_out in page
+    assert 'name="traceparent"' not in page  # shown as the trace, never an editable field
