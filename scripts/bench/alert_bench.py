@@ -11,6 +11,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
@@ -149,6 +150,17 @@ def sdk_ceiling(count: int, concurrency: int, latency_ms: float, processes: int)
         return measure(count, senders, log_path, None, "raw")
 
 
+def start_alert_worker(log: IO[str], concurrency: int, name: str, **env: str) -> subprocess.Popen:
+    """An alert worker from its entry script, in a session of its own, its output into `log`."""
+    return subprocess.Popen(
+        [str(REPO_ROOT / "scripts/start_alert_worker.sh")],
+        env={**os.environ, "ALERT_CONCURRENCY": str(concurrency), "ALERT_WORKER_NAME": name, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 def celery_floor(count: int, concurrency: int, processes: int) -> dict:
     """Celery's own share of a push: the same workers (pool, greenlets, prefetch, acks,
     events, logs) running Celery's built-in `celery.accumulate`, which does nothing, with
@@ -161,18 +173,7 @@ def celery_floor(count: int, concurrency: int, processes: int) -> dict:
         log_path = REPO_ROOT / f".state/bench/alert-worker-celery-floor-{processes}x{concurrency}.log"
         with open(log_path, "w") as log:
             workers = [
-                subprocess.Popen(
-                    [str(REPO_ROOT / "scripts/start_alert_worker.sh")],
-                    env={
-                        **os.environ,
-                        "ALERT_CONCURRENCY": str(concurrency),
-                        "ALERT_METRICS_PORT": str(port),
-                        "ALERT_WORKER_NAME": f"bench-floor-{port}@%h",
-                    },
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+                start_alert_worker(log, concurrency, f"bench-floor-{port}@%h", ALERT_METRICS_PORT=str(port))
                 for port in ports
             ]
             try:
@@ -228,18 +229,7 @@ def run(
     log_path = REPO_ROOT / f".state/bench/alert-worker-{processes}x{concurrency}.log"
     with open(log_path, "w") as log:
         workers = [
-            subprocess.Popen(
-                [str(REPO_ROOT / "scripts/start_alert_worker.sh")],
-                env={
-                    **os.environ,
-                    "ALERT_CONCURRENCY": str(concurrency),
-                    "ALERT_WORKER_NAME": f"bench-alert-{index}-{concurrency}@%h",
-                },
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            for index in range(processes)
+            start_alert_worker(log, concurrency, f"bench-alert-{index}-{concurrency}@%h") for index in range(processes)
         ]
         profile_to = profile_dir / f"alert-worker-{processes}x{concurrency}" if profile_dir else None
         worker = measure(count, workers, log_path, profile_to, profile_format)
