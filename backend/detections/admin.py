@@ -106,6 +106,20 @@ class DetectionAdmin(ExportActionMixin, admin.ModelAdmin):
     exclude = ("traceparent",)
     actions = ["rerun_ocr", "approve_review"]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Detections come from cameras through ingest only: one typed in here would be forged evidence.
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Detection | None = None) -> bool:
+        # Every field is evidence or the pipeline's own state (which vehicle, which status): an
+        # operator acts on a detection only through the actions and the review queue, which go
+        # through the services and record who decided. The page is a view.
+        return False
+
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        # The actions: Django's "change detection" permission, which the page itself never uses.
+        return request.user.has_perm("detections.change_detection")
+
     def has_delete_permission(self, request: HttpRequest, obj: Detection | None = None) -> bool:
         # A violation is evidence: retention purges its personal data, nobody deletes it
         # by hand (the hourly statistics count every row ever stored, too).
@@ -139,7 +153,7 @@ class DetectionAdmin(ExportActionMixin, admin.ModelAdmin):
             return shown
         return format_html("{} ({})", shown, _("sampled out: only its failure, review or dead letter is traced"))
 
-    @admin.action(description=_("Reviewed: the read is right, notify the owner"))
+    @admin.action(description=_("Reviewed: the read is right, notify the owner"), permissions=["operate"])
     def approve_review(self, request: HttpRequest, queryset: QuerySet) -> None:
         approved, refused = 0, []
         for detection in queryset.filter(needs_review=True, status=Detection.Status.COMPLETED):
@@ -160,7 +174,7 @@ class DetectionAdmin(ExportActionMixin, admin.ModelAdmin):
         for reason in refused:
             messages.warning(request, reason)
 
-    @admin.action(description=_("Re-run OCR for the selected detections"))
+    @admin.action(description=_("Re-run OCR for the selected detections"), permissions=["operate"])
     def rerun_ocr(self, request: HttpRequest, queryset: QuerySet) -> None:
         for detection in queryset:
             hand_to_ocr(services.reset_for_ocr(detection))

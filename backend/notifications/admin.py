@@ -15,13 +15,29 @@ class NotificationAdmin(admin.ModelAdmin):
     readonly_fields = ("sent_detection_id", "claim_token", "claimed_at", "created_at", "updated_at")
     actions = ["resend", "resend_even_if_delivery_unknown"]
 
-    @admin.action(description=_("Resend the selected failed notifications"))
+    # The row is the exactly-once record of a push: a status set back to failed, a row
+    # deleted or one typed in would let the same alert go out twice, or one go to a token
+    # nobody registered. Operators resend through the actions, which check all that.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
+        return False
+
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        # The actions: Django's "change notification" permission, which the page itself never uses.
+        return request.user.has_perm("notifications.change_notification")
+
+    @admin.action(description=_("Resend the selected failed notifications"), permissions=["operate"])
     def resend(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._resend(request, queryset, confirm_delivery_unknown=False)
 
     @admin.action(
         description=_("Resend, including 'delivery unknown' ones (the owner may get the alert twice)"),
-        permissions=["change"],
+        permissions=["operate"],
     )
     def resend_even_if_delivery_unknown(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._resend(request, queryset, confirm_delivery_unknown=True)

@@ -19,6 +19,7 @@ from backend.common import tracing
 from backend.contracts.plates import normalise_plate
 from backend.ocr.localise import plate_candidates
 from backend.ocr.plate_model.lines import recogniser_lines
+from backend.ocr.views import line_views, vote
 
 
 @dataclass(frozen=True)
@@ -58,14 +59,18 @@ class EmbeddedLabelPlateReader:
 
 
 class EasyOcrPlateReader:
-    """Localise plate candidates with OpenCV, recognise each with EasyOCR, keep the best
-    valid plate. The EasyOCR Reader is built once per process (see build_plate_reader)."""
+    """Localise plate candidates with OpenCV, recognise each line in `line_views` views
+    with EasyOCR and let them vote (backend/ocr/views.py), keep the best valid plate. The
+    EasyOCR Reader is built once per process (see build_plate_reader)."""
 
     GOOD_ENOUGH = 0.9  # stop trying further candidates above this confidence
 
-    def __init__(self, reader: Any, *, max_candidates: int, detector_fallback: bool = False) -> None:
+    def __init__(
+        self, reader: Any, *, max_candidates: int, line_views: int = 1, detector_fallback: bool = False
+    ) -> None:
         self.reader = reader
         self.max_candidates = max_candidates
+        self.line_views = line_views
         self.detector_fallback = detector_fallback
 
     def read(self, image: bytes, *, plate_bbox: tuple[int, int, int, int] | None = None) -> PlateRead:
@@ -80,11 +85,9 @@ class EasyOcrPlateReader:
         for x, y, w, h in candidates:
             # Dark on light, two-line plates as one line (top line first), as the model was trained.
             for line in recogniser_lines(gray[y : y + h, x : x + w]):
-                box = [0, line.shape[1], 0, line.shape[0]]
-                for _, text, confidence in self.reader.recognize(line, horizontal_list=[box], free_list=[], detail=1):
-                    plate = normalise_plate(text)
-                    if plate and (best.confidence is None or confidence > best.confidence):
-                        best = PlateRead(text=plate, confidence=float(confidence), bbox=(x, y, w, h))
+                voted = vote([self._recognise(view) for view in line_views(line, self.line_views)])
+                if voted and (best.confidence is None or voted[1] > best.confidence):
+                    best = PlateRead(text=voted[0], confidence=voted[1], bbox=(x, y, w, h))
                 if best.confidence is not None and best.confidence >= self.GOOD_ENOUGH:
                     return best
         if best.text is None and self.detector_fallback:
@@ -95,6 +98,12 @@ class EasyOcrPlateReader:
                     bbox = (int(min(xs)), int(min(ys)), int(max(xs) - min(xs)), int(max(ys) - min(ys)))
                     best = PlateRead(text=plate, confidence=float(confidence), bbox=bbox)
         return best
+
+    def _recognise(self, line: np.ndarray) -> list[tuple[str | None, float]]:
+        """The recogniser's reads of one whole line: (valid plate or None, confidence)."""
+        box = [0, line.shape[1], 0, line.shape[0]]
+        results = self.reader.recognize(line, horizontal_list=[box], free_list=[], detail=1)
+        return [(normalise_plate(text), float(confidence)) for _, text, confidence in results]
 
 
 PLATE_NETWORK = "plate_ko"
@@ -166,7 +175,9 @@ def build_plate_reader(*, warm_up: bool = True) -> PlateReader:
             quantize=False,  # slower than float on these CPUs, for the same accuracy
             verbose=False,
         )
-        engine = EasyOcrPlateReader(reader, max_candidates=settings.OCR_MAX_CANDIDATES)
+        engine = EasyOcrPlateReader(
+            reader, max_candidates=settings.OCR_MAX_CANDIDATES, line_views=settings.OCR_LINE_VIEWS
+        )
     else:
         reader = easyocr.Reader(
             ["ko"],
@@ -176,7 +187,12 @@ def build_plate_reader(*, warm_up: bool = True) -> PlateReader:
             quantize=False,
             verbose=False,
         )
-        engine = EasyOcrPlateReader(reader, max_candidates=settings.OCR_MAX_CANDIDATES, detector_fallback=True)
+        engine = EasyOcrPlateReader(
+            reader,
+            max_candidates=settings.OCR_MAX_CANDIDATES,
+            line_views=settings.OCR_LINE_VIEWS,
+            detector_fallback=True,
+        )
     if warm_up:
         _warm_up(engine)
     return engine
