@@ -353,7 +353,7 @@ OCR_GPU = boolean("OCR_GPU", False)
 # Below this confidence a read plate is kept but the detection is flagged for review and
 # no push goes out. Chosen from `manage.py ocr_eval`'s coverage/precision table on a
 # held-out set of the real plate typeface (README "How plates are read").
-OCR_REVIEW_CONFIDENCE = number("OCR_REVIEW_CONFIDENCE", 0.95, minimum=0.0, maximum=1.0)
+OCR_REVIEW_CONFIDENCE = number("OCR_REVIEW_CONFIDENCE", 0.8, minimum=0.0, maximum=1.0)
 # A read that matches no vehicle exactly is matched to one registered plate at most this
 # many substituted characters away, when every substitution is a measured confusion of the
 # engine (OCR_CONFUSIONS_FILE) and no other plate is as close. 0 turns fuzzy matching off.
