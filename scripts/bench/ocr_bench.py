@@ -83,7 +83,10 @@ def main() -> int:
     for name, values in (("worker (engine built once)", warm_ms), ("naive (a new Reader per image)", naive_ms)):
         p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
         print(f"{name:34} {statistics.fmean(values):8.1f} {p50:7.1f} {p95:7.1f}")
-    print(f"speed-up {speedup:.1f}x on the same {len(naive_ms)} images; engine build {cold_s:.2f} s; exact reads {correct}/{len(images)}")
+    print(
+        f"speed-up {speedup:.1f}x on the same {len(naive_ms)} images; engine build {cold_s:.2f} s; "
+        f"exact reads {correct}/{len(images)}"
+    )
     print(f"RSS of one OCR worker: child (engine) {child_mb:.0f} MB, parent {parent_mb:.0f} MB")
     print(
         json.dumps(
