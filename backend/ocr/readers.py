@@ -19,7 +19,7 @@ from backend.common import tracing
 from backend.contracts.plates import normalise_plate
 from backend.ocr.localise import plate_candidates
 from backend.ocr.plate_model.lines import recogniser_lines
-from backend.ocr.views import line_views, vote
+from backend.ocr.voting import line_views, vote
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class EmbeddedLabelPlateReader:
 
 class EasyOcrPlateReader:
     """Localise plate candidates with OpenCV, recognise each line in `line_views` views
-    with EasyOCR and let them vote (backend/ocr/views.py), keep the best valid plate. The
+    with EasyOCR and let them vote (backend/ocr/voting.py), keep the best valid plate. The
     EasyOCR Reader is built once per process (see build_plate_reader)."""
 
     GOOD_ENOUGH = 0.9  # stop trying further candidates above this confidence

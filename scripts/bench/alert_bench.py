@@ -220,7 +220,7 @@ def run(
     floor = celery_floor(count, concurrency, processes)
     with Connection(os.environ["CELERY_BROKER_URL"]) as broker:
         declare_topology(broker)
-        broker.default_channel.queue_purge("fcm_queue")
+        broker.default_channel.queue_purge(FCM_QUEUE.name)
     detections = prepare(count)
     FCM.reset()
     FCM.configure(latency_ms=latency_ms)

@@ -361,7 +361,7 @@ OCR_FUZZY_MAX_CHARACTERS = integer("OCR_FUZZY_MAX_CHARACTERS", 1, minimum=0, max
 OCR_CONFUSIONS_FILE = repo_path("OCR_CONFUSIONS_FILE", str(OCR_MODEL_DIR / "confusions.json"))
 # Candidate plate regions tried per snapshot, best first.
 OCR_MAX_CANDIDATES = positive_int("OCR_MAX_CANDIDATES", 4, maximum=20)
-# Views of each plate line read and voted on (backend/ocr/views.py); 1 reads it once.
+# Views of each plate line read and voted on (backend/ocr/voting.py); 1 reads it once.
 OCR_LINE_VIEWS = positive_int("OCR_LINE_VIEWS", 4, maximum=4)
 # torch threads per OCR process; 0: the cores divided by OCR_CONCURRENCY.
 OCR_TORCH_THREADS = integer("OCR_TORCH_THREADS", 0, minimum=0, maximum=64)

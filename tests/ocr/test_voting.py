@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backend.ocr.views import LINE_VIEWS, line_views, vote
+from backend.ocr.voting import LINE_VIEWS, line_views, vote
 
 pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
 

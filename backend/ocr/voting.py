@@ -19,7 +19,9 @@ import numpy as np
 Line = np.ndarray  # a plate line at any height, dark text on light (plate_model.lines)
 View = Callable[[Line], Line]
 
-SIDE_SHARE = 0.03  # of the width: the margin the localiser's boxes vary by, measured on renders
+# How much tighter or looser a view is framed: chosen, with the views themselves, on the
+# calibration renders (README "Reading plates").
+SIDE_SHARE = 0.03  # of the width
 ROW_SHARE = 0.06  # of the height
 
 
