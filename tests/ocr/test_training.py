@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from backend.ocr.plate_model.__main__ import main as plate_model_cli
 from backend.ocr.plate_model.charset import CHARACTERS
 from backend.ocr.plate_model.render import korean_faces, split_faces
-from backend.ocr.plate_model.train import train
+from backend.ocr.plate_model.train import draw_layout, train
+from backend.ocr.plate_model.typeface import LAYOUTS
 
 pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
 
@@ -17,6 +21,24 @@ def test_faces_are_split_into_training_and_held_out() -> None:
     training, held_out = split_faces(korean_faces())
     assert training and held_out
     assert not {f.family for f in training} & {f.family for f in held_out}
+
+
+def test_a_layout_weight_draws_that_layout_more_often_and_the_rest_equally() -> None:
+    rng = np.random.default_rng(5)
+    drawn = Counter(draw_layout(rng, {"green-2line": 2.0}) for _ in range(12_000))
+    assert set(drawn) == set(LAYOUTS)
+    assert drawn["green-2line"] / 12_000 == pytest.approx(2 / 6, abs=0.02)
+    assert drawn["white-7"] / 12_000 == pytest.approx(1 / 6, abs=0.02)
+    unweighted = Counter(draw_layout(rng, None) for _ in range(5_000))
+    assert all(count / 5_000 == pytest.approx(1 / 5, abs=0.03) for count in unweighted.values())
+
+
+@pytest.mark.parametrize("bad", ["green-3line=2", "green-2line=much", "green-2line=0", "green-2line"])
+def test_a_bad_layout_weight_is_refused_before_anything_renders(bad: str, capsys) -> None:
+    with pytest.raises(SystemExit) as refused:
+        plate_model_cli(["train", "--layout-weight", bad, "--minutes", "0"])
+    assert refused.value.code == 2
+    assert "--layout-weight" in capsys.readouterr().err
 
 
 @pytest.mark.timeout(300)

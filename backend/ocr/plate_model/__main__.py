@@ -24,6 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--typeface-share", type=float, default=TYPEFACE_SHARE, help="share of crops in the real plate typeface"
     )
+    run.add_argument(
+        "--layout-weight",
+        action="append",
+        type=_layout_weight,
+        default=[],
+        metavar="LAYOUT=WEIGHT",
+        help="draw a layout more (or less) often in the training pool; others weigh 1 (repeatable)",
+    )
     held_out = commands.add_parser(
         "heldout", help="write an evaluation set from seeds training never uses (real typeface, held-out fonts)"
     )
@@ -63,9 +71,23 @@ def main(argv: list[str] | None = None) -> int:
         init_from=args.init_from,
         lr=args.lr,
         typeface_share=args.typeface_share,
+        layout_weights=dict(args.layout_weight) or None,
         log=lambda line: print(line, flush=True),
     )
     return 0
+
+
+def _layout_weight(value: str) -> tuple[str, float]:
+    layout, _, weight = value.partition("=")
+    if layout not in LAYOUTS:
+        raise argparse.ArgumentTypeError(f"unknown layout {layout!r}; one of {', '.join(LAYOUTS)}")
+    try:
+        number = float(weight)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"weight must be a number, got {weight!r}") from None
+    if not 0 < number <= 10:
+        raise argparse.ArgumentTypeError(f"weight must be in (0, 10], got {number}")
+    return layout, number
 
 
 def write_snapshot(out: Path, *, plate: str, layout: str, seed: int) -> int:

@@ -50,10 +50,13 @@ def _load_network_module():
     return module
 
 
-def sample_crop(rng: np.random.Generator, faces: list[Face], typeface_share: float) -> tuple[np.ndarray, str, str]:
-    """One training crop: (image at model height, its text, its layout or 'font')."""
+def sample_crop(
+    rng: np.random.Generator, faces: list[Face], typeface_share: float, layout_weights: dict[str, float] | None = None
+) -> tuple[np.ndarray, str, str]:
+    """One training crop: (image at model height, its text, its layout or 'font').
+    `layout_weights` draws some layouts more often than others (unnamed ones weigh 1)."""
     if rng.random() < typeface_share:
-        layout = LAYOUTS[int(rng.integers(len(LAYOUTS)))]
+        layout = draw_layout(rng, layout_weights)
         text = random_text(layout, rng)
         # Every line the reader would try that holds the whole text: for a two-line plate the
         # cut at the detected gap and at the gap's usual heights, so the model reads them all.
@@ -68,23 +71,38 @@ def sample_crop(rng: np.random.Generator, faces: list[Face], typeface_share: flo
     return to_model_height(plate_crop(text, faces[int(rng.integers(len(faces)))], rng)), text, "font"
 
 
-def _render_chunk(args: tuple[int, int, list[Face], float]) -> tuple[list[np.ndarray], list[str]]:
-    seed, count, faces, typeface_share = args
+def draw_layout(rng: np.random.Generator, layout_weights: dict[str, float] | None) -> str:
+    """A plate layout, every one equally likely unless weighted (unnamed layouts weigh 1)."""
+    if not layout_weights:
+        return LAYOUTS[int(rng.integers(len(LAYOUTS)))]
+    weights = np.array([layout_weights.get(layout, 1.0) for layout in LAYOUTS])
+    return LAYOUTS[int(rng.choice(len(LAYOUTS), p=weights / weights.sum()))]
+
+
+def _render_chunk(
+    args: tuple[int, int, list[Face], float, dict[str, float] | None],
+) -> tuple[list[np.ndarray], list[str]]:
+    seed, count, faces, typeface_share, layout_weights = args
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for _ in range(count):
-        image, text, _ = sample_crop(rng, faces, typeface_share)
+        image, text, _ = sample_crop(rng, faces, typeface_share, layout_weights)
         images.append(image)
         labels.append(text)
     return images, labels
 
 
 def render_pool(
-    count: int, faces: list[Face], seed: int, processes: int = 2, typeface_share: float = TYPEFACE_SHARE
+    count: int,
+    faces: list[Face],
+    seed: int,
+    processes: int = 2,
+    typeface_share: float = TYPEFACE_SHARE,
+    layout_weights: dict[str, float] | None = None,
 ) -> tuple[list[np.ndarray], list[str]]:
     chunk = 2000
     jobs = [
-        (seed * 1_000_003 + i, min(chunk, count - i * chunk), faces, typeface_share)
+        (seed * 1_000_003 + i, min(chunk, count - i * chunk), faces, typeface_share, layout_weights)
         for i in range(math.ceil(count / chunk))
     ]
     images: list[np.ndarray] = []
@@ -195,6 +213,7 @@ def train(
     init_from: Path | None = None,
     lr: float = 2e-3,
     typeface_share: float = TYPEFACE_SHARE,
+    layout_weights: dict[str, float] | None = None,
     report_every_s: float = 120,
     log=print,
 ) -> dict:
@@ -213,7 +232,7 @@ def train(
             "fonts-baekmuk fonts-noto-cjk"
         )
     started = time.monotonic()
-    images, labels = render_pool(pool, train_faces, seed, typeface_share=typeface_share)
+    images, labels = render_pool(pool, train_faces, seed, typeface_share=typeface_share, layout_weights=layout_weights)
     val_images, val_labels = render_pool(600, train_faces, seed + 1, typeface_share=1.0)
     held_images, held_labels = render_pool(500, held_out_faces, seed + 2, typeface_share=0.0)
     rendered_s = time.monotonic() - started
@@ -280,6 +299,7 @@ def train(
                 "seed": seed,
                 "lr": lr,
                 "typeface_share": typeface_share,
+                **({"layout_weights": layout_weights} if layout_weights else {}),
                 "resumed": resume,
                 "init_from": str(init_from or ""),
             },
