@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from import_export.admin import ExportActionMixin
 from import_export.formats.base_formats import CSV, XLSX
 
+from backend.common.admin import PipelineRecordAdmin
 from backend.contracts.plates import PLATE_EXAMPLES, normalise_plate
 from backend.detections import review, services
 from backend.detections.evidence_urls import evidence_url
@@ -71,7 +72,7 @@ class EvidenceMedia:
 
 
 @admin.register(Detection)
-class DetectionAdmin(ExportActionMixin, admin.ModelAdmin):
+class DetectionAdmin(ExportActionMixin, PipelineRecordAdmin):
     # "Export" on the selected violations, as CSV or XLSX (the API exports whole filters).
     resource_classes = [ViolationResource]
     export_formats = [CSV, XLSX]
@@ -104,21 +105,11 @@ class DetectionAdmin(ExportActionMixin, admin.ModelAdmin):
     )
     # The raw W3C header is the pipeline's, not an operator's to edit: the "trace" row shows it.
     exclude = ("traceparent",)
+    # A view (PipelineRecordAdmin): detections come from cameras through ingest only, and
+    # every field is evidence or the pipeline's own state (which vehicle, which status). An
+    # operator acts through the actions and the review queue, which go through the services
+    # and record who decided.
     actions = ["rerun_ocr", "approve_review"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Detections come from cameras through ingest only: one typed in here would be forged evidence.
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Detection | None = None) -> bool:
-        # Every field is evidence or the pipeline's own state (which vehicle, which status): an
-        # operator acts on a detection only through the actions and the review queue, which go
-        # through the services and record who decided. The page is a view.
-        return False
-
-    def has_operate_permission(self, request: HttpRequest) -> bool:
-        # The actions: Django's "change detection" permission, which the page itself never uses.
-        return request.user.has_perm("detections.change_detection")
 
     def has_delete_permission(self, request: HttpRequest, obj: Detection | None = None) -> bool:
         # A violation is evidence: retention purges its personal data, nobody deletes it

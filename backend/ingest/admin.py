@@ -3,12 +3,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from backend.common.admin import PipelineRecordAdmin
 from backend.detections.models import RejectedEvent
 from backend.ingest.handling import replay_rejected
 
 
 @admin.register(RejectedEvent)
-class RejectedEventAdmin(admin.ModelAdmin):
+class RejectedEventAdmin(PipelineRecordAdmin):
     """Messages ingest parked instead of storing: read-only evidence of what arrived."""
 
     list_display = ("id", "received_at", "camera_id", "reason", "topic", "attempts", "replayed_at", "replay_outcome")
@@ -30,12 +31,6 @@ class RejectedEventAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     actions = ["replay"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
         # Replaying writes detections and dispatches work: admins only.

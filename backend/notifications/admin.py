@@ -3,12 +3,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from backend.common.admin import PipelineRecordAdmin
 from backend.detections.handover import ResendRefused, resend_alert
 from backend.notifications.models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(PipelineRecordAdmin):
     list_display = ("id", "detection_id", "status", "retry_count", "sent_at", "created_at")
     list_filter = ("status",)
     search_fields = ("detection_id",)
@@ -18,18 +19,8 @@ class NotificationAdmin(admin.ModelAdmin):
     # The row is the exactly-once record of a push: a status set back to failed, a row
     # deleted or one typed in would let the same alert go out twice, or one go to a token
     # nobody registered. Operators resend through the actions, which check all that.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
-        return False
-
     def has_delete_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
         return False
-
-    def has_operate_permission(self, request: HttpRequest) -> bool:
-        # The actions: Django's "change notification" permission, which the page itself never uses.
-        return request.user.has_perm("notifications.change_notification")
 
     @admin.action(description=_("Resend the selected failed notifications"), permissions=["operate"])
     def resend(self, request: HttpRequest, queryset: QuerySet) -> None:
