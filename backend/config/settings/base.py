@@ -164,7 +164,6 @@ def _database(name: str) -> dict:
             "POOL_SIZE": DB_POOL_SIZE,
             "MAX_OVERFLOW": DB_POOL_SIZE,
             "RECYCLE": 3600,
-            "PRE_PING": True,
         }
     return database
 
