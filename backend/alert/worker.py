@@ -36,7 +36,7 @@ def _let_pushes_in_flight_go_first(**_: object) -> None:
     under gevent every greenlet whose FCM reply came in meanwhile waits for it. Waiting here
     for the loop to go idle, after the notification is recorded and the connections are back
     in the pool, lets them go first. Measured with scripts/bench/alert at 10 greenlets: 60-65 %
-    of the SDK's rate without it, 81 % with it (docs/perf/README.md)."""
+    of the SDK's rate without it, 78-83 % with it (docs/perf/README.md)."""
     if monkey.is_module_patched("socket"):
         release_pooled_connections()  # not held while others run
         gevent.idle()
