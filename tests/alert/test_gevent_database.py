@@ -3,12 +3,8 @@ hub, so one greenlet's query does not hold up the others. Proven on the real Mar
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
-from harness.services import REPO_ROOT, TestServices
+from harness.services import TestServices
+from tests.support.probes import run_pooled_probe
 
 PROBE = r"""
 from gevent import monkey; monkey.patch_all()
@@ -31,17 +27,6 @@ print(json.dumps([g.value for g in greenlets]))
 
 
 def test_database_waits_yield_to_other_greenlets(services: TestServices) -> None:
-    env = {
-        **os.environ,
-        **services.env,
-        "DJANGO_SETTINGS_MODULE": "backend.config.settings.test",
-        "SPEEDCAM_SKIP_DOTENV": "true",
-        "DB_POOL_SIZE": "5",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    intervals = json.loads(result.stdout.strip().splitlines()[-1])
+    intervals = run_pooled_probe(services, PROBE, pool_size=5)
     # Every query started before any finished: all five were in the server at once.
     assert max(start for start, _ in intervals) < min(end for _, end in intervals)

@@ -3,15 +3,11 @@ connection comes back from the pool clean and alive, without a round trip when i
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
-from harness.services import REPO_ROOT, TestServices
+from harness.services import TestServices
+from tests.support.probes import run_pooled_probe
 
 PROBE = r"""
-import json, time, django
+import json, django
 django.setup()
 from django.db import connections
 from backend.config.pooled_mysql import base
@@ -67,18 +63,7 @@ print(json.dumps(out))
 
 
 def test_pool_hands_out_clean_live_connections(services: TestServices) -> None:
-    env = {
-        **os.environ,
-        **services.env,
-        "DJANGO_SETTINGS_MODULE": "backend.config.settings.test",
-        "SPEEDCAM_SKIP_DOTENV": "true",
-        "DB_POOL_SIZE": "1",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = run_pooled_probe(services, PROBE, pool_size=1)
     assert found == {
         "same_connection": True,
         "rollbacks_when_clean": 0,  # given back with no transaction open: no ROLLBACK round trip

@@ -79,16 +79,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return super().get_new_connection(conn_params)  # checks out of the pool just made
 
     def _create_pool(self, conn_params: dict[str, Any]) -> pool.QueuePool:
-        options = self.settings_dict.get("POOL_OPTIONS", {})
+        # POOL_OPTIONS read as django-db-connection-pool reads them, over its defaults.
+        defaults = pool_container.pool_default_params
+        options = {key.lower(): value for key, value in self.settings_dict.get("POOL_OPTIONS", {}).items()}
+        params = {**defaults, **{key: value for key, value in options.items() if key in defaults}}
+        params["pre_ping"] = False  # _ping_if_idle instead
         alias_pool = pool.QueuePool(
             lambda: self._get_new_connection(conn_params),
             dialect=self._get_dialect(),
-            pool_size=options.get("POOL_SIZE", 10),
-            max_overflow=options.get("MAX_OVERFLOW", 10),
-            recycle=options.get("RECYCLE", 3600),
-            timeout=options.get("TIMEOUT", 30),
-            pre_ping=False,  # _ping_if_idle instead
             reset_on_return=None,  # _roll_back_open_transaction instead
+            **params,
         )
         event.listen(alias_pool, "checkin", _note_checkin)
         event.listen(alias_pool, "checkout", _ping_if_idle)
