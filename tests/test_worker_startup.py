@@ -13,7 +13,8 @@ from harness.services import REPO_ROOT
 @pytest.mark.parametrize(
     ("script", "settings", "message"),
     [
-        ("start_ocr_worker.sh", {"OCR_MOCK": "false", "OCR_MODEL_DIR": "/nonexistent"}, "the model files are missing"),
+        ("start_ocr_worker.sh", {"OCR_MOCK": "false", "OCR_MODEL_DIRS": "/nonexistent"}, "the model files are missing"),
+        ("start_ocr_worker.sh", {"OCR_MODEL_DIR": "/srv/model"}, "OCR_MODEL_DIR is now OCR_MODEL_DIRS"),
         (
             "start_ocr_worker.sh",
             {"OCR_MOCK": "false", "OCR_ENGINE": "stock", "OCR_STOCK_MODEL_DIR": "/nonexistent"},

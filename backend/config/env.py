@@ -100,6 +100,20 @@ def repo_path(name: str, default: str) -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
+def repo_paths(name: str, default: str) -> tuple[Path, ...]:
+    """One or more paths separated by commas, each as repo_path reads it."""
+    parts = [part.strip() for part in env.str(name, default=default).split(",")]
+    if not all(parts):
+        raise ImproperlyConfigured(f"{name} must list one or more paths separated by commas, got {parts!r}")
+    return tuple(Path(part) if Path(part).is_absolute() else REPO_ROOT / part for part in parts)
+
+
+def renamed(old: str, new: str, meaning: str) -> None:
+    """Refuse a setting that was renamed, rather than ignore it silently."""
+    if env.str(old, default=""):
+        raise ImproperlyConfigured(f"{old} is now {new}: {meaning}")
+
+
 def existing_file(name: str) -> str:
     """A path that must name a file when set; empty when unset."""
     value = env.str(name, default="")

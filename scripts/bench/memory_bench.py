@@ -68,7 +68,7 @@ def stages() -> None:
 
     steps.append(("+ import easyocr", rss()))
     engine = readers.build_plate_reader(warm_up=False)
-    steps.append(("+ the plate model built", rss()))
+    steps.append(("+ the plate models built", rss()))
     snapshots = sorted(SCENES.glob("*.jpg"))
     for path in snapshots:
         engine.read(path.read_bytes())
@@ -77,7 +77,12 @@ def stages() -> None:
         for path in snapshots:
             engine.read(path.read_bytes())
     steps.append((f"+ {3 * len(snapshots)} more reads", rss()))
-    networks = [module for module in vars(engine.reader).values() if isinstance(module, torch.nn.Module)]
+    networks = [
+        module
+        for recogniser in engine.recognisers
+        for module in vars(recogniser.reader).values()
+        if isinstance(module, torch.nn.Module)
+    ]
     parameters = sum(p.numel() * p.element_size() for net in networks for p in net.parameters())
     print(
         json.dumps(
@@ -126,7 +131,8 @@ def main() -> int:
     total_pss = sum(figures["pss"] for processes in deployed.values() for figures in processes)
     print(f"{'all roles':20} {'':>8} {'':>8} {total_pss:8.0f}")
 
-    model_file = REPO_ROOT / "backend/ocr/models/plate_ko/model/plate_ko.pth"
+    model_files = [Path(directory) / "model" / "plate_ko.pth" for directory in settings.OCR_MODEL_DIRS]
+    model_bytes = sum(path.stat().st_size for path in model_files)
     default = staged({})
     print("\nwhere an OCR child's memory goes (RSS after each step, a fresh process):")
     previous = 0.0
@@ -134,8 +140,8 @@ def main() -> int:
         print(f"  {step:45} {value:7.0f} MiB  (+{value - previous:.0f})")
         previous = value
     print(
-        f"  the model itself: {default['model_parameters_mib']:.1f} MiB of parameters "
-        f"({model_file.stat().st_size / 2**20:.1f} MiB on disk); the rest is the runtime"
+        f"  the models themselves: {default['model_parameters_mib']:.1f} MiB of parameters "
+        f"({model_bytes / 2**20:.1f} MiB on disk); the rest is the runtime"
     )
 
     variants = {

@@ -26,7 +26,9 @@ from backend.config.env import (
     positive_float,
     positive_int,
     read_dotenv,
+    renamed,
     repo_path,
+    repo_paths,
     role_text,
     url,
 )
@@ -346,7 +348,10 @@ OCR_MOCK_LATENCY_MS = integer("OCR_MOCK_LATENCY_MS", 0, minimum=0, maximum=60_00
 # model path) or "stock" (EasyOCR's own detector and Korean recogniser, fetched beforehand
 # with `manage.py fetch_ocr_models`). Never downloads at task time.
 OCR_ENGINE = choice("OCR_ENGINE", "plate", {"plate", "stock"})
-OCR_MODEL_DIR = repo_path("OCR_MODEL_DIR", "backend/ocr/models/plate_ko")
+# The plate engine's models: each directory as `python -m backend.ocr.plate_model train`
+# writes it; every model reads every view and their reads vote together (README "Reading plates").
+renamed("OCR_MODEL_DIR", "OCR_MODEL_DIRS", "one or more model directories, separated by commas")
+OCR_MODEL_DIRS = repo_paths("OCR_MODEL_DIRS", "backend/ocr/models/plate_ko,backend/ocr/models/plate_ko_2")
 OCR_STOCK_MODEL_DIR = repo_path("OCR_STOCK_MODEL_DIR", ".state/easyocr")
 OCR_GPU = boolean("OCR_GPU", False)
 # Below this confidence a read plate is kept but the detection is flagged for review and
@@ -357,7 +362,8 @@ OCR_REVIEW_CONFIDENCE = number("OCR_REVIEW_CONFIDENCE", 0.8, minimum=0.0, maximu
 # many substituted characters away, when every substitution is a measured confusion of the
 # engine (OCR_CONFUSIONS_FILE) and no other plate is as close. 0 turns fuzzy matching off.
 OCR_FUZZY_MAX_CHARACTERS = integer("OCR_FUZZY_MAX_CHARACTERS", 1, minimum=0, maximum=2)
-OCR_CONFUSIONS_FILE = repo_path("OCR_CONFUSIONS_FILE", str(OCR_MODEL_DIR / "confusions.json"))
+# Measured for the engine as a whole (all of OCR_MODEL_DIRS), so it lies beside them.
+OCR_CONFUSIONS_FILE = repo_path("OCR_CONFUSIONS_FILE", "backend/ocr/models/confusions.json")
 # Candidate plate regions tried per snapshot, best first.
 OCR_MAX_CANDIDATES = positive_int("OCR_MAX_CANDIDATES", 4, maximum=20)
 # Views of each plate line read and voted on (backend/ocr/voting.py); 1 reads it once.
