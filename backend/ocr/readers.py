@@ -77,9 +77,9 @@ class Recogniser:
     def read_batch(self, images: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         """(text, confidence) of each image, in one forward pass. `Reader.recognize()` on a
         CPU reads one box per pass; the views of a plate in one batch take about a fifth less
-        time (measured on the bench snapshots). The same steps as `recognize()`: each image scaled
-        to the network's height and padded to the widest, EasyOCR's second pass at adjusted
-        contrast for a read under 0.1, greedy CTC decoding."""
+        time (measured on the bench snapshots). The same steps as `recognize()`: each image
+        scaled to the network's height and padded to the widest, EasyOCR's second pass at
+        adjusted contrast for a read under 0.1, greedy CTC decoding."""
         from easyocr.recognition import get_text
         from easyocr.utils import get_image_list
 
@@ -159,11 +159,11 @@ class EasyOcrPlateReader:
         weight = 1 / len(self.recognisers)
         voted, start = [], 0
         for line in views:
-            reads = [
-                [(normalise_plate(reads[index][0]), reads[index][1] * weight) for reads in per_model]
+            view_reads = [
+                [(normalise_plate(model_reads[index][0]), model_reads[index][1] * weight) for model_reads in per_model]
                 for index in range(start, start + len(line))
             ]
-            voted.append(vote(reads))
+            voted.append(vote(view_reads))
             start += len(line)
         return voted
 
