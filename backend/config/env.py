@@ -94,10 +94,14 @@ def choice(name: str, default: str, choices: set[str]) -> str:
     return value
 
 
+def _from_repo_root(value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
 def repo_path(name: str, default: str) -> Path:
     """A directory setting; relative paths are relative to the repository root."""
-    path = Path(env.str(name, default=default))
-    return path if path.is_absolute() else REPO_ROOT / path
+    return _from_repo_root(env.str(name, default=default))
 
 
 def repo_paths(name: str, default: str) -> tuple[Path, ...]:
@@ -105,7 +109,7 @@ def repo_paths(name: str, default: str) -> tuple[Path, ...]:
     parts = [part.strip() for part in env.str(name, default=default).split(",")]
     if not all(parts):
         raise ImproperlyConfigured(f"{name} must list one or more paths separated by commas, got {parts!r}")
-    return tuple(Path(part) if Path(part).is_absolute() else REPO_ROOT / part for part in parts)
+    return tuple(map(_from_repo_root, parts))
 
 
 def renamed(old: str, new: str, meaning: str) -> None:

@@ -212,8 +212,9 @@ def _check_models_agree(directories: list[Path]) -> None:
         return str(config.get("character_list")), int(config.get("imgH") or 0)
 
     first, *others = directories
+    expected = reads(first)
     for other in others:
-        if reads(other) != reads(first):
+        if reads(other) != expected:
             raise ImproperlyConfigured(
                 f"OCR_MODEL_DIRS: {other} reads other characters or another input height than {first} "
                 "(user_network/plate_ko.yaml): models of one engine must agree to vote together."
