@@ -46,3 +46,11 @@ def test_confusion_pairs_come_from_same_length_misreads() -> None:
     more = [*RESULTS, result("11가2828", "11가2323", 0.5), result("9가1234", "99가1234", 0.9)]
     assert confusions(more, min_count=2) == [{"read": "3", "truth": "8", "count": 3}]
     assert {"read": "3", "truth": "8", "count": 3} in confusions(more, min_count=1)
+
+
+def test_figures_name_the_set_by_the_command_that_wrote_it(tmp_path) -> None:
+    from backend.ocr.management.commands.ocr_eval import measured_on
+
+    assert measured_on(tmp_path) == tmp_path.name  # a set written some other way: its name
+    (tmp_path / "set.json").write_text('{"command": "python -m backend.ocr.plate_model heldout --seed 4049"}')
+    assert measured_on(tmp_path) == "python -m backend.ocr.plate_model heldout --seed 4049"

@@ -83,3 +83,17 @@ def test_a_demo_snapshot_carries_its_plate_for_the_stand_in(tmp_path) -> None:
     data = out.read_bytes()
     assert data[:2] == b"\xff\xd8" and plate_label(data) == "부산98배7654"
     assert main(["snapshot", "--plate", "not a plate", "--out", str(out)]) == 2
+
+
+def test_a_held_out_set_records_the_command_that_writes_it_again(tmp_path) -> None:
+    import json
+    import shlex
+
+    from backend.ocr.plate_model.__main__ import main
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert main(["heldout", "--out", str(first), "--crops", "2", "--layout", "green-2line", "--seed", "7"]) == 0
+    command = json.loads((first / "set.json").read_text(encoding="utf-8"))["command"]
+    assert command == "python -m backend.ocr.plate_model heldout --crops 2 --scenes 0 --seed 7 --layout green-2line"
+    assert main([*shlex.split(command)[3:], "--out", str(second)]) == 0
+    assert (first / "labels.json").read_text(encoding="utf-8") == (second / "labels.json").read_text(encoding="utf-8")

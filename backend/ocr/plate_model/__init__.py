@@ -11,3 +11,5 @@ CPU, keeps the checkpoint that does best on a validation set in the real typefac
 writes EasyOCR's custom-model files: model/plate_ko.pth, user_network/plate_ko.{py,yaml},
 with training.json and training-curve.png beside them.
 """
+
+HELD_OUT_SET_FILE = "set.json"  # beside a held-out set's labels.json: the command that wrote it

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from backend.contracts.plates import PLATE_EXAMPLES, normalise_plate
+from backend.ocr.plate_model import HELD_OUT_SET_FILE
 from backend.ocr.plate_model.train import MODELS_DIR, TYPEFACE_SHARE, train
 from backend.ocr.plate_model.typeface import LAYOUTS
 
@@ -116,8 +117,9 @@ def write_snapshot(out: Path, *, plate: str, layout: str, seed: int) -> int:
 def write_held_out_set(
     out: Path, *, crops: int, scenes: int, font_crops: int = 0, layouts: tuple[str, ...] = LAYOUTS, seed: int
 ) -> None:
-    """Images plus labels.json ({filename: plate}), the input of `manage.py ocr_eval`.
-    File names start with the layout (white-7-crop-0003.png), which ocr_eval reports by."""
+    """Images plus labels.json ({filename: plate}), the input of `manage.py ocr_eval`, and
+    set.json, the command that writes the same set again. File names start with the layout
+    (white-7-crop-0003.png), which ocr_eval reports by."""
     import json
 
     import cv2
@@ -151,6 +153,13 @@ def write_held_out_set(
             cv2.imwrite(str(out / name), plate_crop(text, faces[index % len(faces)], rng, unfold=False))
             labels[name] = text
     (out / "labels.json").write_text(json.dumps(labels, ensure_ascii=False, indent=1), encoding="utf-8")
+    # How to write this set again, for figures measured on it (ocr_eval's confusion pairs).
+    options = f"--crops {crops} --scenes {scenes} --seed {seed}"
+    options += f" --font-crops {font_crops}" if font_crops else ""
+    options += "".join(f" --layout {layout}" for layout in layouts) if layouts != LAYOUTS else ""
+    (out / HELD_OUT_SET_FILE).write_text(
+        json.dumps({"command": f"python -m backend.ocr.plate_model heldout {options}"}, indent=1), encoding="utf-8"
+    )
     if boxes:  # where each plate really is, for localisation tests
         (out / "boxes.json").write_text(json.dumps(boxes, indent=1), encoding="utf-8")
 

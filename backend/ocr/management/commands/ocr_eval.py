@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from backend.ocr import engine
+from backend.ocr.plate_model import HELD_OUT_SET_FILE
 
 THRESHOLDS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99)
 TARGET_PRECISION = 0.995  # of reads above the review threshold, at most 0.5 % may be wrong
@@ -68,6 +69,15 @@ def confusions(results: list[Result], min_count: int) -> list[dict]:
     return [{"read": a, "truth": b, "count": n} for (a, b), n in counts.most_common() if n >= min_count]
 
 
+def measured_on(directory: Path) -> str:
+    """The set a figure was measured on, as anyone can write it again: the command in its
+    set.json (written by `plate_model heldout`), else the directory's name."""
+    try:
+        return str(json.loads((directory / HELD_OUT_SET_FILE).read_text(encoding="utf-8"))["command"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return directory.name
+
+
 class Command(BaseCommand):
     help = (
         "Read every image listed in DIR/labels.json ({filename: plate}) with the worker's engine; report exact "
@@ -117,7 +127,7 @@ class Command(BaseCommand):
             confusions_file.write_text(
                 json.dumps(
                     {
-                        "measured_on": str(directory),
+                        "measured_on": measured_on(directory),
                         "images": len(results),
                         "date": date.today().isoformat(),
                         "min_count": min_count,
