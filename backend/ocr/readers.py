@@ -204,20 +204,25 @@ def check_configuration() -> None:
 
 def _check_models_agree(directories: list[Path]) -> None:
     """The models vote on the same text in one batch each: they must share an alphabet and
-    an input height."""
+    an input height. And one network: EasyOCR imports each model's network by its module
+    name, so every Reader after the first gets the first one's module, whatever its own
+    directory holds."""
     import yaml
 
-    def reads(directory: Path) -> tuple[str, int]:
-        config = yaml.safe_load((directory / "user_network" / f"{PLATE_NETWORK}.yaml").read_text("utf-8")) or {}
-        return str(config.get("character_list")), int(config.get("imgH") or 0)
+    def reads(directory: Path) -> tuple[str, int, bytes]:
+        network = directory / "user_network"
+        config = yaml.safe_load((network / f"{PLATE_NETWORK}.yaml").read_text("utf-8")) or {}
+        source = (network / f"{PLATE_NETWORK}.py").read_bytes()
+        return str(config.get("character_list")), int(config.get("imgH") or 0), source
 
     first, *others = directories
     expected = reads(first)
     for other in others:
         if reads(other) != expected:
             raise ImproperlyConfigured(
-                f"OCR_MODEL_DIRS: {other} reads other characters or another input height than {first} "
-                "(user_network/plate_ko.yaml): models of one engine must agree to vote together."
+                f"OCR_MODEL_DIRS: {other} reads other characters, another input height or another network "
+                f"than {first} (user_network/plate_ko.yaml, plate_ko.py): models of one engine must agree "
+                "to vote together."
             )
 
 

@@ -62,7 +62,7 @@ def test_an_engine_without_models_is_refused() -> None:
         EasyOcrPlateReader([], max_candidates=1)
 
 
-def test_models_that_read_another_alphabet_or_height_refuse_to_start(settings, tmp_path: Path) -> None:
+def test_models_that_read_another_alphabet_height_or_network_refuse_to_start(settings, tmp_path: Path) -> None:
     shipped = Path(settings.OCR_MODEL_DIRS[0])
     other = tmp_path / "other"
     shutil.copytree(shipped, other)
@@ -70,6 +70,11 @@ def test_models_that_read_another_alphabet_or_height_refuse_to_start(settings, t
     config.write_text(config.read_text("utf-8").replace("imgH: 32", "imgH: 64"), "utf-8")
     settings.OCR_MOCK, settings.OCR_ENGINE, settings.OCR_MODEL_DIRS = False, "plate", (shipped, other)
     with pytest.raises(ImproperlyConfigured, match="must agree to vote together"):
+        check_configuration()
+    shutil.copy(shipped / "user_network" / "plate_ko.yaml", config)
+    network = other / "user_network" / "plate_ko.py"
+    network.write_text(network.read_text("utf-8") + "\n# another network\n", "utf-8")
+    with pytest.raises(ImproperlyConfigured, match="another network"):
         check_configuration()
     settings.OCR_MODEL_DIRS = (shipped, shipped)
     check_configuration()
