@@ -11,8 +11,16 @@ import pytest
 from backend.ocr.plate_model.__main__ import main as plate_model_cli
 from backend.ocr.plate_model.charset import CHARACTERS
 from backend.ocr.plate_model.render import korean_faces, split_faces
-from backend.ocr.plate_model.train import draw_layout, train
+from backend.ocr.plate_model.train import (
+    MODELS_DIR,
+    draw_layout,
+    load_network_module,
+    model_width,
+    network_params,
+    train,
+)
 from backend.ocr.plate_model.typeface import LAYOUTS
+from backend.ocr.plate_model.widen import widen_state
 
 pytestmark = pytest.mark.standalone  # no service, database or role process: see scripts/test.sh
 
@@ -50,6 +58,7 @@ def test_a_short_run_writes_model_files_that_easyocr_loads_offline(tmp_path: Pat
     assert result["held_out_faces"] and 0 <= result["held_out_fonts_exact"] <= 1 and 0 <= result["val_exact"] <= 1
     assert result["layouts"] == ["white-7", "white-8", "green-1line", "green-2line", "yellow-2line"]
     assert (tmp_path / "training-curve.png").read_bytes()[:4] == b"\x89PNG"  # the curve, next to the log
+    assert model_width(tmp_path) == 64  # no model to start from: the default width
     reader = easyocr.Reader(
         ["ko"],
         gpu=False,
@@ -62,3 +71,21 @@ def test_a_short_run_writes_model_files_that_easyocr_loads_offline(tmp_path: Pat
         verbose=False,
     )
     assert reader.character == CHARACTERS
+
+
+def test_a_wider_network_starts_out_reading_exactly_as_the_narrower_one_it_grew_from() -> None:
+    import torch
+
+    module = load_network_module()
+    shipped = torch.load(MODELS_DIR / "model" / "plate_ko.pth", map_location="cpu", weights_only=True)
+    narrow = module.Model(num_class=len(CHARACTERS) + 1, **network_params(64))
+    narrow.load_state_dict({key.removeprefix("module."): value for key, value in shipped.items()})
+    wide = module.Model(num_class=len(CHARACTERS) + 1, **network_params(96))
+    untrained = {key: value.clone() for key, value in wide.state_dict().items()}
+    wide.load_state_dict(widen_state(narrow.state_dict(), wide.state_dict()))
+    narrow.eval(), wide.eval()
+    lines = torch.rand(4, 1, 32, 140) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(wide(lines), narrow(lines), atol=1e-5)
+    new_units = wide.state_dict()["SequenceModeling.0.rnn.weight_ih_l0"][64:96]  # the input gate's new rows
+    assert new_units.abs().sum() > 0 and new_units.equal(untrained["SequenceModeling.0.rnn.weight_ih_l0"][64:96])

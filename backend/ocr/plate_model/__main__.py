@@ -21,6 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", type=Path, default=MODELS_DIR)
     run.add_argument("--resume", action="store_true", help="start from the weights already in --out")
     run.add_argument("--init-from", type=Path, help="start from a model directory's compatible layers")
+    run.add_argument(
+        "--width",
+        type=int,
+        help="network width (default: the starting model's, else 64); a wider one embeds a narrower one's weights",
+    )
     run.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (cosine decay)")
     run.add_argument(
         "--typeface-share", type=float, default=TYPEFACE_SHARE, help="share of crops in the real plate typeface"
@@ -70,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         threads=args.threads,
         resume=args.resume,
         init_from=args.init_from,
+        width=args.width,
         lr=args.lr,
         typeface_share=args.typeface_share,
         layout_weights=dict(args.layout_weight) or None,

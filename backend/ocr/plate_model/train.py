@@ -34,14 +34,30 @@ from backend.ocr.plate_model.render import (
     typeface_crop,
 )
 from backend.ocr.plate_model.typeface import LAYOUTS, TWO_LINE_LAYOUTS, random_text
+from backend.ocr.plate_model.widen import fits_inside, widen_state
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models" / "plate_ko"
 NETWORK_NAME = "plate_ko"
-NETWORK_PARAMS = {"input_channel": 1, "output_channel": 64, "hidden_size": 64}
+DEFAULT_WIDTH = 64
 TYPEFACE_SHARE = 0.6
 
 
-def _load_network_module():
+def network_params(width: int) -> dict[str, int]:
+    """The network's constructor arguments. The residual around the LSTMs adds the features
+    to the LSTMs' output, so both are `width` wide."""
+    return {"input_channel": 1, "output_channel": width, "hidden_size": width}
+
+
+def model_width(directory: Path) -> int | None:
+    """The width of the model in `directory`, from its yaml; None where there is none."""
+    config_file = directory / "user_network" / f"{NETWORK_NAME}.yaml"
+    if not config_file.is_file():
+        return None
+    config = yaml.safe_load(config_file.read_text("utf-8")) or {}
+    return int(config["network_params"]["output_channel"])
+
+
+def load_network_module():
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(NETWORK_NAME, MODELS_DIR / "user_network" / f"{NETWORK_NAME}.py")
@@ -155,7 +171,7 @@ def accuracy(model: nn.Module, images: list[np.ndarray], labels: list[str]) -> f
     return correct / max(1, len(images))
 
 
-def write_model_files(model: nn.Module, out: Path) -> None:
+def write_model_files(model: nn.Module, out: Path, width: int) -> None:
     (out / "model").mkdir(parents=True, exist_ok=True)
     (out / "user_network").mkdir(parents=True, exist_ok=True)
     # EasyOCR's CPU loader strips 7 characters from every key: DataParallel's "module." prefix.
@@ -164,7 +180,7 @@ def write_model_files(model: nn.Module, out: Path) -> None:
     source = MODELS_DIR / "user_network" / f"{NETWORK_NAME}.py"
     if source.resolve() != (out / "user_network" / f"{NETWORK_NAME}.py").resolve():
         shutil.copy(source, out / "user_network" / f"{NETWORK_NAME}.py")
-    config = {"network_params": NETWORK_PARAMS, "imgH": IMG_H, "lang_list": ["ko"], "character_list": CHARACTERS}
+    config = {"network_params": network_params(width), "imgH": IMG_H, "lang_list": ["ko"], "character_list": CHARACTERS}
     (out / "user_network" / f"{NETWORK_NAME}.yaml").write_text(
         yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
@@ -172,13 +188,16 @@ def write_model_files(model: nn.Module, out: Path) -> None:
 
 def _load_compatible(model: nn.Module, path: Path, log) -> None:
     """Start from earlier weights where the shapes agree (all but the output layer when
-    the alphabet grew): the features learnt on one alphabet carry over to the next."""
+    the alphabet grew): the features learnt on one alphabet carry over to the next. A
+    narrower model's weights are embedded in a wider one so that it reads as they did."""
     state = torch.load(path, map_location="cpu", weights_only=True)
     state = {key.removeprefix("module."): value for key, value in state.items()}
     own = model.state_dict()
-    usable = {key: value for key, value in state.items() if key in own and own[key].shape == value.shape}
-    model.load_state_dict(usable, strict=False)
-    log(f"started from {path}: {len(usable)} of {len(own)} tensors")
+    model.load_state_dict(widen_state(state, own))
+    shapes = [(state[key].shape, value.shape) for key, value in own.items() if key in state]
+    copied = sum(old == new for old, new in shapes)
+    embedded = sum(old != new and fits_inside(old, new) for old, new in shapes)
+    log(f"started from {path}: {copied} of {len(own)} tensors copied, {embedded} embedded in wider ones")
 
 
 def _plot_curve(curve: list[dict], path: Path) -> None:
@@ -211,6 +230,7 @@ def train(
     threads: int = 2,
     resume: bool = False,
     init_from: Path | None = None,
+    width: int | None = None,
     lr: float = 2e-3,
     typeface_share: float = TYPEFACE_SHARE,
     layout_weights: dict[str, float] | None = None,
@@ -220,7 +240,8 @@ def train(
     """Render, train for `minutes`, keep the weights that did best on the validation set,
     write the model files, training.json and training-curve.png. `resume` starts from the
     weights in `out` (a further run with a lower `lr` refines a shipped model); `init_from`
-    from another model's compatible layers."""
+    from another model's compatible layers. `width` widens the network (by default that of
+    the model it starts from); a wider one starts reading exactly as the narrower did."""
     from tqdm import tqdm
 
     torch.manual_seed(seed)
@@ -238,8 +259,10 @@ def train(
     rendered_s = time.monotonic() - started
     log(f"rendered {len(images)} training crops ({typeface_share:.0%} real typeface) in {rendered_s:.0f} s")
 
-    module = _load_network_module()
-    model = module.Model(num_class=len(CHARACTERS) + 1, **NETWORK_PARAMS)
+    module = load_network_module()
+    start = out if resume else init_from
+    width = width or (model_width(start) if start is not None else None) or DEFAULT_WIDTH
+    model = module.Model(num_class=len(CHARACTERS) + 1, **network_params(width))
     if resume:
         _load_compatible(model, out / "model" / f"{NETWORK_NAME}.pth", log)
     elif init_from is not None:
@@ -283,7 +306,7 @@ def train(
             progress.write(json.dumps(point))
             if point["val_exact"] > best_exact:  # a usable checkpoint at every improvement
                 best_exact, best_state = point["val_exact"], {k: v.clone() for k, v in model.state_dict().items()}
-                write_model_files(model, out)
+                write_model_files(model, out, width)
     progress.close()
     val_exact = accuracy(model, val_images, val_labels)
     if best_state is not None and best_exact > val_exact:
@@ -302,6 +325,7 @@ def train(
                 **({"layout_weights": layout_weights} if layout_weights else {}),
                 "resumed": resume,
                 "init_from": str(init_from or ""),
+                "width": width,
             },
         ],
         "samples": seen,
@@ -314,7 +338,7 @@ def train(
         "curve": curve,
         "wall_s": round(time.monotonic() - started),
     }
-    write_model_files(model, out)
+    write_model_files(model, out, width)
     (out / "training.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     if curve:
         _plot_curve(curve, out / "training-curve.png")
