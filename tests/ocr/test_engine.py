@@ -100,6 +100,30 @@ def test_an_edge_box_leads_to_the_plate(reader) -> None:
         assert box[0] <= x + w / 2 <= box[0] + box[2] and box[1] <= y + h / 2 <= box[1] + box[3]
 
 
+def test_a_wider_model_votes_with_a_narrow_one(settings, tmp_path: Path) -> None:
+    """EasyOCR imports the network module once for every model, but builds each at the width
+    its own yaml names. A model widened from the shipped one reads exactly as it does, so an
+    engine of the two reads as an engine of the shipped model twice."""
+    import torch
+
+    from backend.ocr.plate_model.charset import CHARACTERS
+    from backend.ocr.plate_model.train import MODELS_DIR, load_network_module, network_params, write_model_files
+    from backend.ocr.plate_model.widen import widen_state
+
+    shipped = torch.load(MODELS_DIR / "model" / "plate_ko.pth", map_location="cpu", weights_only=True)
+    wide = load_network_module().Model(num_class=len(CHARACTERS) + 1, **network_params(96))
+    wide.load_state_dict(widen_state({k.removeprefix("module."): v for k, v in shipped.items()}, wide.state_dict()))
+    write_model_files(wide, tmp_path, 96)
+    settings.OCR_MOCK = False
+    settings.OCR_MODEL_DIRS = (MODELS_DIR, MODELS_DIR)
+    twice = build_plate_reader(warm_up=False)
+    settings.OCR_MODEL_DIRS = (MODELS_DIR, tmp_path)
+    with_wide = build_plate_reader(warm_up=False)
+    for _, data, _ in labelled(DATA / "crops")[:5]:
+        expected, read = twice.read(data), with_wide.read(data)
+        assert (read.text, read.confidence) == (expected.text, pytest.approx(expected.confidence, abs=1e-4))
+
+
 @pytest.mark.django_db(databases="__all__")
 def test_read_plate_and_ocr_eval_commands() -> None:
     from django.db import connections
