@@ -49,6 +49,19 @@ def test_a_bad_layout_weight_is_refused_before_anything_renders(bad: str, capsys
     assert "--layout-weight" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("bad", ["0", "100", "wide", "1024"])
+def test_a_bad_width_is_refused_before_anything_renders(bad: str, capsys) -> None:
+    with pytest.raises(SystemExit) as refused:
+        plate_model_cli(["train", "--width", bad, "--minutes", "0"])
+    assert refused.value.code == 2
+    assert "--width" in capsys.readouterr().err
+
+
+def test_a_model_is_widened_never_narrowed(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="narrower than the model it starts from"):
+        train(minutes=0, pool=10, seed=1, out=tmp_path, init_from=MODELS_DIR, width=32)
+
+
 @pytest.mark.timeout(300)
 def test_a_short_run_writes_model_files_that_easyocr_loads_offline(tmp_path: Path) -> None:
     import easyocr
@@ -89,3 +102,12 @@ def test_a_wider_network_starts_out_reading_exactly_as_the_narrower_one_it_grew_
         assert torch.allclose(wide(lines), narrow(lines), atol=1e-5)
     new_units = wide.state_dict()["SequenceModeling.0.rnn.weight_ih_l0"][64:96]  # the input gate's new rows
     assert new_units.abs().sum() > 0 and new_units.equal(untrained["SequenceModeling.0.rnn.weight_ih_l0"][64:96])
+
+
+def test_an_output_layer_for_another_alphabet_keeps_its_initialisation() -> None:
+    module = load_network_module()
+    old_alphabet = module.Model(num_class=40, **network_params(64)).state_dict()
+    grown = module.Model(num_class=len(CHARACTERS) + 1, **network_params(96)).state_dict()
+    widened = widen_state(old_alphabet, grown)
+    assert widened["Prediction.weight"].equal(grown["Prediction.weight"])  # row k is another character now
+    assert widened["FeatureExtraction.0.weight"][:8].equal(old_alphabet["FeatureExtraction.0.weight"])

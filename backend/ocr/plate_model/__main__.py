@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--init-from", type=Path, help="start from a model directory's compatible layers")
     run.add_argument(
         "--width",
-        type=int,
+        type=_width,
         help="network width (default: the starting model's, else 64); a wider one embeds a narrower one's weights",
     )
     run.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (cosine decay)")
@@ -82,6 +82,16 @@ def main(argv: list[str] | None = None) -> int:
         log=lambda line: print(line, flush=True),
     )
     return 0
+
+
+def _width(value: str) -> int:
+    try:
+        width = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"width must be a whole number, got {value!r}") from None
+    if not (8 <= width <= 512 and width % 8 == 0):  # the first convolution has width / 8 channels
+        raise argparse.ArgumentTypeError(f"width must be a multiple of 8 from 8 to 512, got {width}")
+    return width
 
 
 def _layout_weight(value: str) -> tuple[str, float]:

@@ -244,6 +244,13 @@ def train(
     the model it starts from); a wider one starts reading exactly as the narrower did."""
     from tqdm import tqdm
 
+    start = out if resume else init_from
+    start_width = model_width(start) if start is not None else None
+    width = width or start_width or DEFAULT_WIDTH
+    if start_width and width < start_width:
+        raise SystemExit(
+            f"--width {width} is narrower than the model it starts from ({start_width}): widen, never narrow"
+        )
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     train_faces, held_out_faces = split_faces(korean_faces())
@@ -260,8 +267,6 @@ def train(
     log(f"rendered {len(images)} training crops ({typeface_share:.0%} real typeface) in {rendered_s:.0f} s")
 
     module = load_network_module()
-    start = out if resume else init_from
-    width = width or (model_width(start) if start is not None else None) or DEFAULT_WIDTH
     model = module.Model(num_class=len(CHARACTERS) + 1, **network_params(width))
     if resume:
         _load_compatible(model, out / "model" / f"{NETWORK_NAME}.pth", log)

@@ -15,6 +15,8 @@ import torch
 
 # PyTorch stacks an LSTM's four gates (input, forget, cell, output) along the first axis.
 LSTM_GATES = 4
+# One row per character: rows of another alphabet are other characters, not more units.
+OUTPUT_LAYER = "Prediction."
 
 
 def widen_state(narrow: dict[str, torch.Tensor], wide: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -28,7 +30,9 @@ def widen_state(narrow: dict[str, torch.Tensor], wide: dict[str, torch.Tensor]) 
             result[key] = target.clone()
         elif source.shape == target.shape:
             result[key] = source.clone()
-        elif fits_inside(source.shape, target.shape):
+        elif fits_inside(source.shape, target.shape) and not (
+            key.startswith(OUTPUT_LAYER) and source.shape[0] != target.shape[0]
+        ):
             result[key] = _embed(key, source, target)
         else:
             result[key] = target.clone()
