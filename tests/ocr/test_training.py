@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from backend.ocr.plate_model.__main__ import main as plate_model_cli
 from backend.ocr.plate_model.charset import CHARACTERS
@@ -49,12 +50,25 @@ def test_a_bad_layout_weight_is_refused_before_anything_renders(bad: str, capsys
     assert "--layout-weight" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("bad", ["0", "100", "wide", "1024"])
-def test_a_bad_width_is_refused_before_anything_renders(bad: str, capsys) -> None:
+@pytest.mark.parametrize(
+    "option, bad",
+    [
+        *[("--width", bad) for bad in ("0", "100", "wide", "1024")],
+        *[("--device", bad) for bad in ("gpu", "cuda:x")],
+        *[("--batch-size", bad) for bad in ("0", "-8")],
+    ],
+)
+def test_a_bad_training_option_is_refused_before_anything_renders(option: str, bad: str, capsys) -> None:
     with pytest.raises(SystemExit) as refused:
-        plate_model_cli(["train", "--width", bad, "--minutes", "0"])
+        plate_model_cli(["train", option, bad, "--minutes", "0"])
     assert refused.value.code == 2
-    assert "--width" in capsys.readouterr().err
+    assert option in capsys.readouterr().err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_a_gpu_is_refused_before_anything_renders(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="no CUDA device"):
+        train(minutes=0, pool=10, seed=1, out=tmp_path, device="cuda")
 
 
 def test_a_model_is_widened_never_narrowed(tmp_path: Path) -> None:
@@ -87,8 +101,6 @@ def test_a_short_run_writes_model_files_that_easyocr_loads_offline(tmp_path: Pat
 
 
 def test_a_wider_network_starts_out_reading_exactly_as_the_narrower_one_it_grew_from() -> None:
-    import torch
-
     module = load_network_module()
     shipped = torch.load(MODELS_DIR / "model" / "plate_ko.pth", map_location="cpu", weights_only=True)
     narrow = module.Model(num_class=len(CHARACTERS) + 1, **network_params(64))

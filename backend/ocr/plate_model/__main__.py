@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -26,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
         type=_width,
         help="network width (default: the starting model's, else 64); a wider one embeds a narrower one's weights",
     )
+    run.add_argument(
+        "--device",
+        type=_device,
+        default="cpu",
+        help="where the network trains: cpu, or cuda on a GPU machine (render stays on CPUs)",
+    )
+    run.add_argument("--batch-size", type=_batch_size, default=48, help="crops per step (a GPU wants several hundred)")
     run.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (cosine decay)")
     run.add_argument(
         "--typeface-share", type=float, default=TYPEFACE_SHARE, help="share of crops in the real plate typeface"
@@ -76,12 +84,26 @@ def main(argv: list[str] | None = None) -> int:
         resume=args.resume,
         init_from=args.init_from,
         width=args.width,
+        device=args.device,
+        batch_size=args.batch_size,
         lr=args.lr,
         typeface_share=args.typeface_share,
         layout_weights=dict(args.layout_weight) or None,
         log=lambda line: print(line, flush=True),
     )
     return 0
+
+
+def _device(value: str) -> str:
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", value):
+        raise argparse.ArgumentTypeError(f"device must be cpu, cuda or cuda:N, got {value!r}")
+    return value
+
+
+def _batch_size(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 4096:
+        raise argparse.ArgumentTypeError(f"batch size must be a whole number from 1 to 4096, got {value!r}")
+    return int(value)
 
 
 def _width(value: str) -> int:

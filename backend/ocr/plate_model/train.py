@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing
+import os
 import shutil
 import time
 from pathlib import Path
@@ -162,10 +163,11 @@ def greedy_decode(logits: torch.Tensor) -> list[str]:
 
 def accuracy(model: nn.Module, images: list[np.ndarray], labels: list[str]) -> float:
     model.eval()
+    device = next(model.parameters()).device
     correct = 0
     with torch.no_grad():
         for start in range(0, len(images), 128):
-            predicted = greedy_decode(model(batch_tensor(images[start : start + 128])))
+            predicted = greedy_decode(model(batch_tensor(images[start : start + 128]).to(device)).cpu())
             correct += sum(p == t for p, t in zip(predicted, labels[start : start + 128], strict=True))
     model.train()
     return correct / max(1, len(images))
@@ -175,7 +177,7 @@ def write_model_files(model: nn.Module, out: Path, width: int) -> None:
     (out / "model").mkdir(parents=True, exist_ok=True)
     (out / "user_network").mkdir(parents=True, exist_ok=True)
     # EasyOCR's CPU loader strips 7 characters from every key: DataParallel's "module." prefix.
-    state = {f"module.{key}": value for key, value in model.state_dict().items()}
+    state = {f"module.{key}": value.detach().cpu() for key, value in model.state_dict().items()}
     torch.save(state, out / "model" / f"{NETWORK_NAME}.pth")
     source = MODELS_DIR / "user_network" / f"{NETWORK_NAME}.py"
     if source.resolve() != (out / "user_network" / f"{NETWORK_NAME}.py").resolve():
@@ -231,6 +233,8 @@ def train(
     resume: bool = False,
     init_from: Path | None = None,
     width: int | None = None,
+    device: str = "cpu",
+    batch_size: int = 48,
     lr: float = 2e-3,
     typeface_share: float = TYPEFACE_SHARE,
     layout_weights: dict[str, float] | None = None,
@@ -241,7 +245,9 @@ def train(
     write the model files, training.json and training-curve.png. `resume` starts from the
     weights in `out` (a further run with a lower `lr` refines a shipped model); `init_from`
     from another model's compatible layers. `width` widens the network (by default that of
-    the model it starts from); a wider one starts reading exactly as the narrower did."""
+    the model it starts from); a wider one starts reading exactly as the narrower did.
+    `device` is where the network trains ("cuda" on a GPU machine, with a larger
+    `batch_size`); the pool is rendered on the CPU either way."""
     from tqdm import tqdm
 
     start = out if resume else init_from
@@ -251,6 +257,8 @@ def train(
         raise SystemExit(
             f"--width {width} is narrower than the model it starts from ({start_width}): widen, never narrow"
         )
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SystemExit(f"--device {device}: torch sees no CUDA device on this machine; train with --device cpu")
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     train_faces, held_out_faces = split_faces(korean_faces())
@@ -260,9 +268,12 @@ def train(
             "fonts-baekmuk fonts-noto-cjk"
         )
     started = time.monotonic()
-    images, labels = render_pool(pool, train_faces, seed, typeface_share=typeface_share, layout_weights=layout_weights)
-    val_images, val_labels = render_pool(600, train_faces, seed + 1, typeface_share=1.0)
-    held_images, held_labels = render_pool(500, held_out_faces, seed + 2, typeface_share=0.0)
+    processes = max(2, os.cpu_count() or 2)  # the chunks are seeded by index: the pool is the same on any machine
+    images, labels = render_pool(
+        pool, train_faces, seed, processes, typeface_share=typeface_share, layout_weights=layout_weights
+    )
+    val_images, val_labels = render_pool(600, train_faces, seed + 1, processes, typeface_share=1.0)
+    held_images, held_labels = render_pool(500, held_out_faces, seed + 2, processes, typeface_share=0.0)
     rendered_s = time.monotonic() - started
     log(f"rendered {len(images)} training crops ({typeface_share:.0%} real typeface) in {rendered_s:.0f} s")
 
@@ -272,11 +283,12 @@ def train(
         _load_compatible(model, out / "model" / f"{NETWORK_NAME}.pth", log)
     elif init_from is not None:
         _load_compatible(model, init_from / "model" / f"{NETWORK_NAME}.pth", log)
+    model.to(device)
     criterion = nn.CTCLoss(blank=0, zero_infinity=True)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     budget_s = minutes * 60
     rng = np.random.default_rng(seed)
-    batch_size, seen, curve = 48, 0, []
+    seen, curve = 0, []
     best_exact, best_state = -1.0, None
     train_started = last_report = time.monotonic()
     model.train()
@@ -285,8 +297,9 @@ def train(
         for group in optimiser.param_groups:  # cosine decay over the time budget
             group["lr"] = lr * 0.05 + lr * 0.95 * 0.5 * (1 + math.cos(math.pi * elapsed / budget_s))
         picks = rng.integers(len(images), size=batch_size)
-        inputs = batch_tensor([images[i] for i in picks])
+        inputs = batch_tensor([images[i] for i in picks]).to(device)
         targets, target_lengths = encode([labels[i] for i in picks])
+        targets = targets.to(device)
         logits = model(inputs)
         log_probs = logits.log_softmax(2).permute(1, 0, 2)  # [T, B, C]
         input_lengths = torch.full((batch_size,), log_probs.shape[0], dtype=torch.long)
@@ -331,6 +344,8 @@ def train(
                 "resumed": resume,
                 "init_from": str(init_from or ""),
                 "width": width,
+                "device": device,
+                "batch_size": batch_size,
             },
         ],
         "samples": seen,
