@@ -104,15 +104,11 @@ def test_a_wider_model_votes_with_a_narrow_one(settings, tmp_path: Path) -> None
     """EasyOCR imports the network module once for every model, but builds each at the width
     its own yaml names. A model widened from the shipped one reads exactly as it does, so an
     engine of the two reads as an engine of the shipped model twice."""
-    import torch
-
-    from backend.ocr.plate_model.charset import CHARACTERS
-    from backend.ocr.plate_model.train import MODELS_DIR, load_network_module, network_params, write_model_files
+    from backend.ocr.plate_model.train import MODELS_DIR, build_network, saved_state, write_model_files
     from backend.ocr.plate_model.widen import widen_state
 
-    shipped = torch.load(MODELS_DIR / "model" / "plate_ko.pth", map_location="cpu", weights_only=True)
-    wide = load_network_module().Model(num_class=len(CHARACTERS) + 1, **network_params(96))
-    wide.load_state_dict(widen_state({k.removeprefix("module."): v for k, v in shipped.items()}, wide.state_dict()))
+    wide = build_network(96)
+    wide.load_state_dict(widen_state(saved_state(MODELS_DIR), wide.state_dict()))
     write_model_files(wide, tmp_path, 96)
     settings.OCR_MOCK = False
     settings.OCR_MODEL_DIRS = (MODELS_DIR, MODELS_DIR)

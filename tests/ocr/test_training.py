@@ -14,10 +14,10 @@ from backend.ocr.plate_model.charset import CHARACTERS
 from backend.ocr.plate_model.render import korean_faces, split_faces
 from backend.ocr.plate_model.train import (
     MODELS_DIR,
+    build_network,
     draw_layout,
-    load_network_module,
     model_width,
-    network_params,
+    saved_state,
     train,
 )
 from backend.ocr.plate_model.typeface import LAYOUTS
@@ -101,11 +101,9 @@ def test_a_short_run_writes_model_files_that_easyocr_loads_offline(tmp_path: Pat
 
 
 def test_a_wider_network_starts_out_reading_exactly_as_the_narrower_one_it_grew_from() -> None:
-    module = load_network_module()
-    shipped = torch.load(MODELS_DIR / "model" / "plate_ko.pth", map_location="cpu", weights_only=True)
-    narrow = module.Model(num_class=len(CHARACTERS) + 1, **network_params(64))
-    narrow.load_state_dict({key.removeprefix("module."): value for key, value in shipped.items()})
-    wide = module.Model(num_class=len(CHARACTERS) + 1, **network_params(96))
+    narrow = build_network(64)
+    narrow.load_state_dict(saved_state(MODELS_DIR))
+    wide = build_network(96)
     untrained = {key: value.clone() for key, value in wide.state_dict().items()}
     wide.load_state_dict(widen_state(narrow.state_dict(), wide.state_dict()))
     narrow.eval(), wide.eval()
@@ -117,9 +115,8 @@ def test_a_wider_network_starts_out_reading_exactly_as_the_narrower_one_it_grew_
 
 
 def test_an_output_layer_for_another_alphabet_keeps_its_initialisation() -> None:
-    module = load_network_module()
-    old_alphabet = module.Model(num_class=40, **network_params(64)).state_dict()
-    grown = module.Model(num_class=len(CHARACTERS) + 1, **network_params(96)).state_dict()
+    old_alphabet = build_network(64, num_class=40).state_dict()
+    grown = build_network(96).state_dict()
     widened = widen_state(old_alphabet, grown)
     assert widened["Prediction.weight"].equal(grown["Prediction.weight"])  # row k is another character now
     assert widened["FeatureExtraction.0.weight"][:8].equal(old_alphabet["FeatureExtraction.0.weight"])

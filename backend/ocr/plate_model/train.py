@@ -35,7 +35,7 @@ from backend.ocr.plate_model.render import (
     typeface_crop,
 )
 from backend.ocr.plate_model.typeface import LAYOUTS, TWO_LINE_LAYOUTS, random_text
-from backend.ocr.plate_model.widen import fits_inside, widen_state
+from backend.ocr.plate_model.widen import can_embed, widen_state
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models" / "plate_ko"
 NETWORK_NAME = "plate_ko"
@@ -56,6 +56,18 @@ def model_width(directory: Path) -> int | None:
         return None
     config = yaml.safe_load(config_file.read_text("utf-8")) or {}
     return int(config["network_params"]["output_channel"])
+
+
+def build_network(width: int, num_class: int = len(CHARACTERS) + 1) -> nn.Module:
+    """The recogniser at `width`, freshly initialised (a class per character, and CTC's blank)."""
+    return load_network_module().Model(num_class=num_class, **network_params(width))
+
+
+def saved_state(directory: Path) -> dict[str, torch.Tensor]:
+    """The weights of the model in `directory`, named as the network names them."""
+    state = torch.load(directory / "model" / f"{NETWORK_NAME}.pth", map_location="cpu", weights_only=True)
+    # write_model_files adds the "module." prefix EasyOCR expects; the network itself has none.
+    return {key.removeprefix("module."): value for key, value in state.items()}
 
 
 def load_network_module():
@@ -188,18 +200,16 @@ def write_model_files(model: nn.Module, out: Path, width: int) -> None:
     )
 
 
-def _load_compatible(model: nn.Module, path: Path, log) -> None:
+def _load_compatible(model: nn.Module, directory: Path, log) -> None:
     """Start from earlier weights where the shapes agree (all but the output layer when
     the alphabet grew): the features learnt on one alphabet carry over to the next. A
     narrower model's weights are embedded in a wider one so that it reads as they did."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    state = {key.removeprefix("module."): value for key, value in state.items()}
+    state = saved_state(directory)
     own = model.state_dict()
     model.load_state_dict(widen_state(state, own))
-    shapes = [(state[key].shape, value.shape) for key, value in own.items() if key in state]
-    copied = sum(old == new for old, new in shapes)
-    embedded = sum(old != new and fits_inside(old, new) for old, new in shapes)
-    log(f"started from {path}: {copied} of {len(own)} tensors copied, {embedded} embedded in wider ones")
+    copied = sum(key in state and state[key].shape == value.shape for key, value in own.items())
+    embedded = sum(key in state and can_embed(key, state[key].shape, value.shape) for key, value in own.items())
+    log(f"started from {directory}: {copied} of {len(own)} tensors copied, {embedded} embedded in wider ones")
 
 
 def _plot_curve(curve: list[dict], path: Path) -> None:
@@ -277,12 +287,9 @@ def train(
     rendered_s = time.monotonic() - started
     log(f"rendered {len(images)} training crops ({typeface_share:.0%} real typeface) in {rendered_s:.0f} s")
 
-    module = load_network_module()
-    model = module.Model(num_class=len(CHARACTERS) + 1, **network_params(width))
-    if resume:
-        _load_compatible(model, out / "model" / f"{NETWORK_NAME}.pth", log)
-    elif init_from is not None:
-        _load_compatible(model, init_from / "model" / f"{NETWORK_NAME}.pth", log)
+    model = build_network(width)
+    if start is not None:
+        _load_compatible(model, start, log)
     model.to(device)
     criterion = nn.CTCLoss(blank=0, zero_infinity=True)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)

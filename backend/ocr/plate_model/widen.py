@@ -30,17 +30,19 @@ def widen_state(narrow: dict[str, torch.Tensor], wide: dict[str, torch.Tensor]) 
             result[key] = target.clone()
         elif source.shape == target.shape:
             result[key] = source.clone()
-        elif fits_inside(source.shape, target.shape) and not (
-            key.startswith(OUTPUT_LAYER) and source.shape[0] != target.shape[0]
-        ):
+        elif can_embed(key, source.shape, target.shape):
             result[key] = _embed(key, source, target)
         else:
             result[key] = target.clone()
     return result
 
 
-def fits_inside(narrow: torch.Size, wide: torch.Size) -> bool:
-    return len(narrow) == len(wide) and all(n <= w for n, w in zip(narrow, wide, strict=True))
+def can_embed(key: str, narrow: torch.Size, wide: torch.Size) -> bool:
+    """Whether `widen_state` embeds the narrow tensor `key` in the wide one (rather than
+    copying it whole or leaving the wide one as initialised)."""
+    if narrow == wide or len(narrow) != len(wide) or any(n > w for n, w in zip(narrow, wide, strict=True)):
+        return False
+    return not (key.startswith(OUTPUT_LAYER) and narrow[0] != wide[0])
 
 
 def _embed(key: str, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
