@@ -10,6 +10,7 @@ from django.db import IntegrityError, OperationalError, models, transaction
 from django.utils import timezone
 
 from backend.common import tracing
+from backend.common.db import update_row_if
 from backend.common.events_log import log_transition
 from backend.contracts.events import DetectionNewEvent
 from backend.detections.counts import DETECTION_COUNTS
@@ -168,10 +169,13 @@ def start_processing(detection_id: int) -> Detection | None:
     Returns the detection (its status tells the caller whether there is work to do),
     or None if it does not exist.
     """
-    updated = Detection.objects.filter(pk=detection_id, status__in=[Status.PENDING, Status.PROCESSING]).update(
-        status=Status.PROCESSING, updated_at=timezone.now()
+    detection, updated = update_row_if(
+        Detection,
+        detection_id,
+        lambda current: current.status in (Status.PENDING, Status.PROCESSING),
+        status=Status.PROCESSING,
+        updated_at=timezone.now(),
     )
-    detection = Detection.objects.filter(pk=detection_id).first()
     if updated and detection is not None:
         log_transition(
             logger,
@@ -208,7 +212,10 @@ def complete_detection(
     detection.error_message = None
     detection.needs_review = review_reason is not None
     detection.review_reason = review_reason[:255] if review_reason else None
-    Detection.objects.filter(pk=detection.pk).exclude(status=Status.FAILED).update(
+    update_row_if(
+        Detection,
+        detection.pk,
+        lambda current: current.status != Status.FAILED,
         ocr_result=plate,
         ocr_confidence=confidence,
         ocr_bbox=detection.ocr_bbox,
@@ -240,8 +247,14 @@ def complete_detection(
 def fail_detection(detection_id: int, *, reason: str) -> None:
     tracing.record("detection failed", detection_id=detection_id, reason=reason[:500])
     now = timezone.now()
-    Detection.objects.filter(pk=detection_id).exclude(status=Status.COMPLETED).update(
-        status=Status.FAILED, error_message=reason[:2000], processed_at=now, updated_at=now
+    update_row_if(
+        Detection,
+        detection_id,
+        lambda current: current.status != Status.COMPLETED,
+        status=Status.FAILED,
+        error_message=reason[:2000],
+        processed_at=now,
+        updated_at=now,
     )
     # The task or sweep that failed it bound the detection's event_id to the log context.
     log_transition(
@@ -300,7 +313,10 @@ def record_review(detection_id: int, *, plate: str, vehicle_id: int | None, revi
     double click) record one review: the second gets None.
     """
     now = timezone.now()
-    updated = Detection.objects.filter(pk=detection_id, needs_review=True, status=Status.COMPLETED).update(
+    detection, updated = update_row_if(
+        Detection,
+        detection_id,
+        lambda current: current.needs_review and current.status == Status.COMPLETED,
         needs_review=False,
         review_reason=None,
         reviewed_plate=plate,
@@ -310,9 +326,8 @@ def record_review(detection_id: int, *, plate: str, vehicle_id: int | None, revi
         plate_match="reviewed" if vehicle_id else None,
         updated_at=now,
     )
-    if not updated:
+    if not updated or detection is None:
         return None
-    detection = Detection.objects.get(pk=detection_id)
     log_transition(
         logger,
         "detection reviewed",

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from backend.common.db import update_row_if
 from backend.common.events_log import log_transition
 from backend.notifications.counts import NOTIFICATION_COUNTS
 from backend.notifications.models import Notification
@@ -57,6 +58,10 @@ def _notification_for(detection_id: int, **defaults: object) -> Notification:
     return notification
 
 
+def _pending_and_unclaimed(notification: Notification) -> bool:
+    return notification.status == Status.PENDING and notification.claim_token is None
+
+
 def claim_violation_alert(*, detection_id: int, fcm_token: str, title: str, body: str) -> Claim | None:
     """Take the right to push the alert for this detection.
 
@@ -76,15 +81,13 @@ def claim_violation_alert(*, detection_id: int, fcm_token: str, title: str, body
     except IntegrityError:
         pass
     # A redelivery or a retry: claim the existing row if it is pending and unclaimed.
-    key = violation_dedupe_key(detection_id)
-    claimed = Notification.objects.filter(dedupe_key=key, status=Status.PENDING, claim_token__isnull=True).update(
-        updated_at=now, **fields
-    )
-    notification = Notification.objects.get(dedupe_key=key)
+    existing = Notification.objects.get(dedupe_key=violation_dedupe_key(detection_id))
+    current, claimed = update_row_if(Notification, existing.pk, _pending_and_unclaimed, updated_at=now, **fields)
+    if current is None or current.status != Status.PENDING:  # final (or deleted meanwhile): nothing to send
+        return None
+    notification = current
     if claimed:
         return Claim(notification=notification, token=token)
-    if notification.status != Status.PENDING:
-        return None
     age_s = (now - notification.claimed_at).total_seconds() if notification.claimed_at else 0.0
     log_transition(
         logger,
@@ -104,8 +107,14 @@ def fail_abandoned_claim(held: ClaimHeld) -> None:
         f"{Notification.DELIVERY_UNKNOWN}: the sending worker stopped between send and record "
         f"(claimed {held.age_s:.0f}s ago)"
     )
-    Notification.objects.filter(pk=notification.pk, status=Status.PENDING, claim_token=notification.claim_token).update(
-        status=Status.FAILED, claim_token=None, error_message=reason, updated_at=timezone.now()
+    update_row_if(
+        Notification,
+        notification.pk,
+        lambda current: current.status == Status.PENDING and current.claim_token == notification.claim_token,
+        status=Status.FAILED,
+        claim_token=None,
+        error_message=reason,
+        updated_at=timezone.now(),
     )
     log_transition(
         logger,
@@ -177,10 +186,15 @@ def record_skipped(*, detection_id: int, reason: str) -> Notification:
     message = f"skipped: {reason}"
     notification = _notification_for(detection_id, status=Status.FAILED, error_message=message)
     if notification.status == Status.PENDING:  # reopened by an operator, and still not sendable
-        Notification.objects.filter(pk=notification.pk, status=Status.PENDING, claim_token__isnull=True).update(
-            status=Status.FAILED, error_message=message, updated_at=timezone.now()
+        current, _ = update_row_if(
+            Notification,
+            notification.pk,
+            _pending_and_unclaimed,
+            status=Status.FAILED,
+            error_message=message,
+            updated_at=timezone.now(),
         )
-        notification.refresh_from_db()
+        notification = current or notification
     log_transition(
         logger,
         "notification skipped",
@@ -195,8 +209,15 @@ def record_skipped(*, detection_id: int, reason: str) -> Notification:
 def reopen_failed(notification: Notification) -> bool:
     """Make a failed notification sendable again (an operator asked to resend). A sent one
     stays sent: at most one sent notification per detection."""
-    reopened = Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
-        status=Status.PENDING, claim_token=None, claimed_at=None, error_message=None, updated_at=timezone.now()
+    _, reopened = update_row_if(
+        Notification,
+        notification.pk,
+        lambda current: current.status == Status.FAILED,
+        status=Status.PENDING,
+        claim_token=None,
+        claimed_at=None,
+        error_message=None,
+        updated_at=timezone.now(),
     )
     if reopened:
         log_transition(
@@ -212,9 +233,18 @@ def reopen_failed(notification: Notification) -> bool:
 
 def fail_pending_alert(*, detection_id: int, reason: str) -> None:
     """Retries are exhausted: the violation alert is failed for good."""
-    Notification.objects.filter(
-        dedupe_key=violation_dedupe_key(detection_id), status=Status.PENDING, claim_token__isnull=True
-    ).update(status=Status.FAILED, error_message=reason[:2000], updated_at=timezone.now())
+    notification_id = (
+        Notification.objects.filter(dedupe_key=violation_dedupe_key(detection_id)).values_list("pk", flat=True).first()
+    )
+    if notification_id is not None:
+        update_row_if(
+            Notification,
+            notification_id,
+            _pending_and_unclaimed,
+            status=Status.FAILED,
+            error_message=reason[:2000],
+            updated_at=timezone.now(),
+        )
     log_transition(
         logger,
         "notification failed",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from backend.common.db import update_row_if
 from backend.vehicles.models import Vehicle
 
 
@@ -26,7 +27,8 @@ def register_vehicle(
 def retire_fcm_token(*, vehicle_id: int, fcm_token: str) -> bool:
     """Clear a token FCM refuses for good. Only if it is still the vehicle's token: the
     owner's app may have registered a fresh one meanwhile. Returns whether it was cleared."""
-    return bool(Vehicle.objects.filter(pk=vehicle_id, fcm_token=fcm_token).update(fcm_token=None))
+    _, retired = update_row_if(Vehicle, vehicle_id, lambda vehicle: vehicle.fcm_token == fcm_token, fcm_token=None)
+    return retired
 
 
 def set_fcm_token(vehicle: Vehicle, fcm_token: str | None) -> None:

@@ -80,9 +80,12 @@ def test_a_stale_claim_is_failed_as_delivery_unknown_never_sent_again(settings) 
     assert notification.error_message.startswith(Notification.DELIVERY_UNKNOWN)
 
 
-def test_racing_deliveries_push_exactly_once() -> None:
-    """Eight deliveries of the same task at once, each on its own connection."""
-    _, detection = registered_violation()
+@pytest.mark.parametrize("plate", [f"{n}가3456" for n in range(11, 31)])  # a race is a matter of luck: 20 rounds
+def test_racing_deliveries_push_exactly_once(plate: str) -> None:
+    """Eight deliveries of the same task at once, each on its own connection: one pushes,
+    the others find the claim held or the notification sent, and none dies of a deadlock
+    (a claim selected by status once deadlocked with record_sent, 5 rounds in 360)."""
+    _, detection = registered_violation(plate)
     sender = FakeSender()
     start = threading.Barrier(8)
     outcomes: list[str] = []
@@ -94,6 +97,8 @@ def test_racing_deliveries_push_exactly_once() -> None:
             outcomes.append("done")
         except notification_services.ClaimHeld:
             outcomes.append("held")
+        except Exception as error:
+            outcomes.append(f"{type(error).__name__}: {error}")
         finally:
             connections.close_all()
 
@@ -103,7 +108,7 @@ def test_racing_deliveries_push_exactly_once() -> None:
     for thread in threads:
         thread.join()
     assert len(sender.sent) == 1
-    assert len(outcomes) == 8 and "done" in outcomes
+    assert set(outcomes) <= {"done", "held"} and len(outcomes) == 8 and "done" in outcomes, outcomes
     assert notification_of(detection.pk).status == Notification.Status.SENT
 
 
