@@ -32,7 +32,7 @@ def test_a_missing_row_is_none() -> None:
     assert update_row_if(Vehicle, 10**9, lambda current: True, fcm_token=None) == (None, False)
 
 
-def test_racing_conditional_updates_take_turns() -> None:
+def test_racing_conditional_updates_decide_one_at_a_time() -> None:
     """Eight writers each clear the token if it is still set. The condition is read under
     the row's lock, so exactly one clears it and the other seven see it cleared (read
     without the lock, several would find it set and all report a clear)."""
@@ -40,7 +40,7 @@ def test_racing_conditional_updates_take_turns() -> None:
     start = threading.Barrier(8)
     results: list[bool] = []
 
-    def bump() -> None:
+    def clear_token() -> None:
         start.wait()
         try:
             _, updated = update_row_if(
@@ -50,7 +50,7 @@ def test_racing_conditional_updates_take_turns() -> None:
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=bump) for _ in range(8)]
+    threads = [threading.Thread(target=clear_token) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
