@@ -7,11 +7,9 @@ milliseconds. transaction=True: the racing claims run on their own connections.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from backend.alert.messages import PushMessage
@@ -19,6 +17,7 @@ from backend.alert.senders import PermanentPushError, TransientPushError, Unknow
 from backend.alert.services import DetectionNotReady, send_violation_alert
 from backend.notifications import services as notification_services
 from backend.notifications.models import Notification
+from tests.support.concurrency import at_once
 from tests.support.pipeline import registered_violation
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -87,26 +86,17 @@ def test_racing_deliveries_push_exactly_once(plate: str) -> None:
     (a claim selected by status deadlocked with record_sent in 8 rounds of 460)."""
     _, detection = registered_violation(plate)
     sender = FakeSender()
-    start = threading.Barrier(8)
-    outcomes: list[str] = []
 
-    def deliver() -> None:
-        start.wait()
+    def deliver() -> str:
         try:
             send_violation_alert(detection.pk, sender=sender)
-            outcomes.append("done")
+            return "done"
         except notification_services.ClaimHeld:
-            outcomes.append("held")
+            return "held"
         except Exception as error:
-            outcomes.append(f"{type(error).__name__}: {error}")
-        finally:
-            connections.close_all()
+            return f"{type(error).__name__}: {error}"
 
-    threads = [threading.Thread(target=deliver) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = at_once(deliver)
     assert len(sender.sent) == 1
     assert set(outcomes) <= {"done", "held"} and len(outcomes) == 8 and "done" in outcomes, outcomes
     assert notification_of(detection.pk).status == Notification.Status.SENT

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connections
 
 from backend.common.db import update_row_if
 from backend.vehicles.models import Vehicle
 from tests.factories import VehicleFactory
+from tests.support.concurrency import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -37,22 +35,9 @@ def test_racing_conditional_updates_decide_one_at_a_time() -> None:
     the row's lock, so exactly one clears it and the other seven see it cleared (read
     without the lock, several would find it set and all report a clear)."""
     vehicle = VehicleFactory(fcm_token="0")
-    start = threading.Barrier(8)
-    results: list[bool] = []
 
-    def clear_token() -> None:
-        start.wait()
-        try:
-            _, updated = update_row_if(
-                Vehicle, vehicle.pk, lambda current: current.fcm_token is not None, fcm_token=None
-            )
-            results.append(updated)
-        finally:
-            connections.close_all()
+    def clear_token() -> bool:
+        _, updated = update_row_if(Vehicle, vehicle.pk, lambda current: current.fcm_token is not None, fcm_token=None)
+        return updated
 
-    threads = [threading.Thread(target=clear_token) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == [False] * 7 + [True]
+    assert sorted(at_once(clear_token)) == [False] * 7 + [True]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from backend.contracts.events import parse_detection_new
 from backend.detections.models import Detection
 from backend.detections.services import NewDetection, register_detection, register_detections
+from tests.support.concurrency import at_once
 from tests.support.events import TEST_BUCKET, TEST_LIMIT, TEST_LOCATION, encode, new_event
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -36,20 +39,12 @@ def test_a_batch_creates_the_new_events_once_and_returns_the_stored_ones() -> No
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_two_consumers_storing_the_same_batch_at_once_make_one_row_per_event() -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connections
-
     def store(batch: list[NewDetection]) -> list[bool]:
-        try:
-            return [created for _, created in register_detections(batch)]
-        finally:
-            connections.close_all()
+        return [created for _, created in register_detections(batch)]
 
     for _ in range(10):
         batch = [accepted() for _ in range(5)]
-        with ThreadPoolExecutor(2) as pool:
-            first, second = pool.map(store, [batch, batch])
+        first, second = at_once(partial(store, batch), times=2)
         # Every event created by exactly one of the two, whichever stored it first.
         assert [a + b for a, b in zip(first, second, strict=True)] == [1] * 5
     assert Detection.objects.count() == 50
